@@ -1,0 +1,8 @@
+"""ASGI entry point (the application is served by WSGI in production; this exists for ASGI servers)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+application = get_asgi_application()
