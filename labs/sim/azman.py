@@ -684,7 +684,7 @@ class AzStore:
                 if self._path_to_operation(role, op, other) is not None:
                     where = f"a VM in scope {scope}" if scope else "a VM in the default scope"
                     notes.append(
-                        f"the assignment of {role_name} at scope {other} ({self._via(user, matched)}) "
+                        f"the assignment of {role_name} to {matched} at scope {other} "
                         f"does not apply to {where}"
                     )
         place = f"at scope {scope} or at application level" if scope else "at application level (the default scope)"
