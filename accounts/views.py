@@ -25,7 +25,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def login_locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def login_locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown instead of the login form once an account has too many failed attempts (django-axes)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(
