@@ -131,12 +131,14 @@ else:
     CELERY_BROKER_URL = "filesystem://"
     _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
     _processed_dir = CELERY_FILESYSTEM_DIR / "processed"
-    for _folder in (_queue_dir, _processed_dir):
+    _control_dir = CELERY_FILESYSTEM_DIR / "control"
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
     CACHES = {
