@@ -74,3 +74,9 @@ class HardwareError(SimError):
     """The hardware or firmware configuration prevents the requested thing (e.g. no hypervisor)."""
 
     wmi_return_code = None
+
+
+class OutOfMemory(SimError):
+    """The host has not enough free memory for the VM (WMI 32778)."""
+
+    wmi_return_code = 32778
