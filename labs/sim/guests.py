@@ -378,6 +378,8 @@ def time_sync(kind: str) -> IcOutcome:
 def heartbeat(kind: str, running: bool) -> IcOutcome:
     """Return whether the host sees a heartbeat from guest `kind` (needs the heartbeat IC and a running VM)."""
     f = _check_kind(kind)
+    if not isinstance(running, bool):
+        raise InvalidParameter(f"running must be true or false, got {running!r}", path="running")
     if not running:
         return IcOutcome("heartbeat", False, "The VM is not running, so there is no heartbeat.")
     if f.heartbeat:
