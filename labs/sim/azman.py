@@ -428,8 +428,9 @@ class AzStore:
             if name in container.tasks:
                 return container.tasks[name]
         known = sorted({t for c in self._visible(scope) for t in c.tasks})
-        raise NotFound(f"there is no task {name!r} visible from {_scope_label(scope or '')}.{_suggest(name, known)}",
-                       path=path)
+        raise NotFound(
+            f"there is no task {name!r} visible from {_scope_label(scope or '')}.{_suggest(name, known)}", path=path
+        )
 
     def _find_role(self, name: str, scope: str | None, path: str) -> _RoleDefinition:
         """Find a role definition visible from `scope` (scope first, then application)."""
@@ -467,8 +468,9 @@ class AzStore:
         subtasks = list(tasks or [])
         for i, t in enumerate(subtasks):
             self._find_task(t, scope, f"tasks[{i}]")
-        container.tasks[name] = _Task(name=name, description=description, operations=_dedupe(ops),
-                                      tasks=_dedupe(subtasks))
+        container.tasks[name] = _Task(
+            name=name, description=description, operations=_dedupe(ops), tasks=_dedupe(subtasks)
+        )
 
     def create_role_definition(
         self,
@@ -488,8 +490,9 @@ class AzStore:
         ops = [self.resolve_operation(o, f"operations[{i}]") for i, o in enumerate(operations)]
         for i, t in enumerate(tasks):
             self._find_task(t, scope, f"tasks[{i}]")
-        container.roles[name] = _RoleDefinition(name=name, description=description, operations=_dedupe(ops),
-                                                tasks=_dedupe(list(tasks)))
+        container.roles[name] = _RoleDefinition(
+            name=name, description=description, operations=_dedupe(ops), tasks=_dedupe(list(tasks))
+        )
 
     def add_to_task(
         self, name: str, operations: list[str] | None = None, tasks: list[str] | None = None, scope: str | None = None
@@ -666,8 +669,16 @@ class AzStore:
                 if level_scope == "" and scope != "":
                     reason += " Application-level assignments apply to every scope."
                 return AccessDecision(
-                    allowed=True, reason=reason, user=user, operation=op, operation_id=op_id, scope=scope,
-                    member=matched, role=role_name, assignment_scope=level_scope, task_path=trail,
+                    allowed=True,
+                    reason=reason,
+                    user=user,
+                    operation=op,
+                    operation_id=op_id,
+                    scope=scope,
+                    member=matched,
+                    role=role_name,
+                    assignment_scope=level_scope,
+                    task_path=trail,
                     notes=tuple(notes),
                 )
 
@@ -684,8 +695,7 @@ class AzStore:
                 if self._path_to_operation(role, op, other) is not None:
                     where = f"a VM in scope {scope}" if scope else "a VM in the default scope"
                     notes.append(
-                        f"the assignment of {role_name} to {matched} at scope {other} "
-                        f"does not apply to {where}"
+                        f"the assignment of {role_name} to {matched} at scope {other} does not apply to {where}"
                     )
         place = f"at scope {scope} or at application level" if scope else "at application level (the default scope)"
         reason = f"{user} has no role assignment {place} that reaches '{op}'"
@@ -693,7 +703,12 @@ class AzStore:
             reason += "; " + "; ".join(notes)
         reason += "."
         return AccessDecision(
-            allowed=False, reason=reason, user=user, operation=op, operation_id=op_id, scope=scope,
+            allowed=False,
+            reason=reason,
+            user=user,
+            operation=op,
+            operation_id=op_id,
+            scope=scope,
             notes=tuple(notes),
         )
 

@@ -256,9 +256,7 @@ _FEATURES: dict[str, GuestFeatures] = {
 def _check_kind(kind: str, path: str = "kind") -> GuestFeatures:
     """Return the features of `kind` or raise InvalidParameter listing the valid kinds."""
     if not isinstance(kind, str) or kind not in _FEATURES:
-        raise InvalidParameter(
-            f"unknown guest kind {kind!r}; valid kinds: {', '.join(GUEST_KINDS)}", path=path
-        )
+        raise InvalidParameter(f"unknown guest kind {kind!r}; valid kinds: {', '.join(GUEST_KINDS)}", path=path)
     return _FEATURES[kind]
 
 

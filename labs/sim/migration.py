@@ -364,8 +364,12 @@ def migrate(
         dirty_after = min(memory_pages, math.ceil(dirty_rate * seconds / page_bytes))
         passes.append(
             MigrationPass(
-                number=number, pages_sent=to_send, mb_sent=mb(to_send), seconds=_r(seconds, 6),
-                dirty_pages_after=dirty_after, dirty_mb_after=mb(dirty_after),
+                number=number,
+                pages_sent=to_send,
+                mb_sent=mb(to_send),
+                seconds=_r(seconds, 6),
+                dirty_pages_after=dirty_after,
+                dirty_mb_after=mb(dirty_after),
             )
         )
         what = "full copy of memory" if number == 1 else "pages dirtied during the previous pass"
@@ -418,20 +422,48 @@ def migrate(
 
     src, dst, vm = request.source, request.destination, request.vm_name
     phases: list[dict[str, Any]] = [
-        {"phase": "setup", "seconds": _r(setup_s, 6), "vm_running_on": src,
-         "detail": f"VMMS on {dst} creates a skeleton VM for {vm}"},
-        {"phase": "pre-copy", "seconds": _r(precopy_s, 6), "vm_running_on": src,
-         "detail": f"{len(passes)} memory passes with dirty-page tracking"},
-        {"phase": "pause-and-final-copy", "seconds": _r(copy_seconds, 6), "vm_running_on": None,
-         "detail": f"{vm} paused on {src}; {final_pages:,} pages plus CPU and device state sent"},
-        {"phase": "storage-handoff", "seconds": _r(Fraction(p.storage_handoff_ms, 1000), 6), "vm_running_on": None,
-         "detail": f"ownership of {vm}'s storage (CSV) moves to {dst}"},
-        {"phase": "resume", "seconds": _r(Fraction(p.switchover_overhead_ms, 1000), 6), "vm_running_on": dst,
-         "detail": f"{vm} resumes on {dst}"},
-        {"phase": "unsolicited-arp", "seconds": 0.0, "vm_running_on": dst,
-         "detail": f"unsolicited ARP from {vm} so physical switches learn its new port"},
-        {"phase": "cleanup", "seconds": _r(cleanup_s, 6), "vm_running_on": dst,
-         "detail": f"{src} removes its copy of {vm}"},
+        {
+            "phase": "setup",
+            "seconds": _r(setup_s, 6),
+            "vm_running_on": src,
+            "detail": f"VMMS on {dst} creates a skeleton VM for {vm}",
+        },
+        {
+            "phase": "pre-copy",
+            "seconds": _r(precopy_s, 6),
+            "vm_running_on": src,
+            "detail": f"{len(passes)} memory passes with dirty-page tracking",
+        },
+        {
+            "phase": "pause-and-final-copy",
+            "seconds": _r(copy_seconds, 6),
+            "vm_running_on": None,
+            "detail": f"{vm} paused on {src}; {final_pages:,} pages plus CPU and device state sent",
+        },
+        {
+            "phase": "storage-handoff",
+            "seconds": _r(Fraction(p.storage_handoff_ms, 1000), 6),
+            "vm_running_on": None,
+            "detail": f"ownership of {vm}'s storage (CSV) moves to {dst}",
+        },
+        {
+            "phase": "resume",
+            "seconds": _r(Fraction(p.switchover_overhead_ms, 1000), 6),
+            "vm_running_on": dst,
+            "detail": f"{vm} resumes on {dst}",
+        },
+        {
+            "phase": "unsolicited-arp",
+            "seconds": 0.0,
+            "vm_running_on": dst,
+            "detail": f"unsolicited ARP from {vm} so physical switches learn its new port",
+        },
+        {
+            "phase": "cleanup",
+            "seconds": _r(cleanup_s, 6),
+            "vm_running_on": dst,
+            "detail": f"{src} removes its copy of {vm}",
+        },
     ]
 
     result = MigrationResult(
@@ -460,49 +492,81 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
     p = r.params
     vm, src, dst = r.request.vm_name, r.request.source, r.request.destination
     trace.emit(
-        partition="root", component="vmms", mode="user", kind="migration.setup",
+        partition="root",
+        component="vmms",
+        mode="user",
+        kind="migration.setup",
         summary=f"Live migration of {vm} from {src} to {dst}: VMMS on {dst} creates a skeleton VM",
-        cost_ns=p.setup_ms * 1_000_000, vm=vm, source=src, destination=dst,
+        cost_ns=p.setup_ms * 1_000_000,
+        vm=vm,
+        source=src,
+        destination=dst,
     )
     for x in r.passes:
         what = "full memory copy with dirty-page tracking" if x.number == 1 else "copy of pages dirtied meanwhile"
         trace.emit(
-            partition="root", component="vmwp", mode="user", kind="migration.memory_pass",
+            partition="root",
+            component="vmwp",
+            mode="user",
+            kind="migration.memory_pass",
             summary=(
-                f"Pass {x.number} ({what}): {x.mb_sent} MB in {x.seconds} s; "
-                f"{x.dirty_mb_after} MB dirtied meanwhile"
+                f"Pass {x.number} ({what}): {x.mb_sent} MB in {x.seconds} s; {x.dirty_mb_after} MB dirtied meanwhile"
             ),
-            cost_ns=_ns(Fraction(x.pages_sent * page_bytes) / bw), vm=vm, pass_number=x.number,
-            pages_sent=x.pages_sent, dirty_pages_after=x.dirty_pages_after,
+            cost_ns=_ns(Fraction(x.pages_sent * page_bytes) / bw),
+            vm=vm,
+            pass_number=x.number,
+            pages_sent=x.pages_sent,
+            dirty_pages_after=x.dirty_pages_after,
         )
         trace.count("migration.pages_sent", x.pages_sent)
     trace.emit(
-        partition="root", component="vmwp", mode="user", kind="migration.pause",
+        partition="root",
+        component="vmwp",
+        mode="user",
+        kind="migration.pause",
         summary=(
             f"{vm} paused on {src} ({r.stop_reason}); sending the last {r.final_pages:,} pages and "
             f"{p.device_state_kb} KB of CPU and device state"
         ),
-        cost_ns=_ns(copy_seconds), vm=vm, final_pages=r.final_pages,
+        cost_ns=_ns(copy_seconds),
+        vm=vm,
+        final_pages=r.final_pages,
     )
     trace.count("migration.pages_sent", r.final_pages)
     trace.emit(
-        partition="root", component="cluster", mode="user", kind="migration.storage_handoff",
+        partition="root",
+        component="cluster",
+        mode="user",
+        kind="migration.storage_handoff",
         summary=f"Failover Clustering hands {vm}'s storage (CSV) over to {dst}",
-        cost_ns=p.storage_handoff_ms * 1_000_000, vm=vm,
+        cost_ns=p.storage_handoff_ms * 1_000_000,
+        vm=vm,
     )
     trace.emit(
-        partition="root", component="vmwp", mode="user", kind="migration.resume",
+        partition="root",
+        component="vmwp",
+        mode="user",
+        kind="migration.resume",
         summary=f"{vm} resumes on {dst}; blackout {r.blackout_ms} ms",
-        cost_ns=p.switchover_overhead_ms * 1_000_000, vm=vm, blackout_ms=r.blackout_ms,
+        cost_ns=p.switchover_overhead_ms * 1_000_000,
+        vm=vm,
+        blackout_ms=r.blackout_ms,
         within_tcp_timeout=r.within_tcp_timeout,
     )
     trace.emit(
-        partition="root", component="vmwp", mode="user", kind="migration.unsolicited_arp",
+        partition="root",
+        component="vmwp",
+        mode="user",
+        kind="migration.unsolicited_arp",
         summary=f"Unsolicited ARP for {vm} from {dst} so switches learn the VM's new port",
         vm=vm,
     )
     trace.emit(
-        partition="root", component="vmms", mode="user", kind="migration.cleanup",
+        partition="root",
+        component="vmms",
+        mode="user",
+        kind="migration.cleanup",
         summary=f"{src} cleans up its copy of {vm}",
-        cost_ns=p.cleanup_ms * 1_000_000, vm=vm,
+        cost_ns=p.cleanup_ms * 1_000_000,
+        vm=vm,
     )

@@ -55,8 +55,7 @@ __all__ = [
 MODES = ("shadow", "slat")
 PAGE_SIZES_KB = (4, 2048)
 SLAT_UNAVAILABLE_REASON = (
-    "SLAT needs EPT (Intel) or RVI (AMD) and Windows Server 2008 R2; "
-    "Windows Server 2008 (R1) has no SLAT support"
+    "SLAT needs EPT (Intel) or RVI (AMD) and Windows Server 2008 R2; Windows Server 2008 (R1) has no SLAT support"
 )
 
 
@@ -455,49 +454,71 @@ def _emit(trace: Trace, r: MmuResult, partition: str) -> None:
     p = r.params
     if r.shadow_updates:
         trace.emit(
-            partition=partition, component="hypervisor", mode="hypervisor", kind="mmu.shadow_update",
+            partition=partition,
+            component="hypervisor",
+            mode="hypervisor",
+            kind="mmu.shadow_update",
             summary=(
                 f"Guest touched a write-protected page table (or loaded CR3 / ran INVLPG): VM exit, the hypervisor "
                 f"updates the shadow page table; {r.shadow_updates:,} times per second"
             ),
             cost_ns=_ns(p.vm_exit_cycles + p.shadow_update_cycles, p),
-            per_second=r.shadow_updates, cycles_each=p.vm_exit_cycles + p.shadow_update_cycles,
+            per_second=r.shadow_updates,
+            cycles_each=p.vm_exit_cycles + p.shadow_update_cycles,
         )
     if r.vm_exits:
         trace.emit(
-            partition=partition, component="hypervisor", mode="hypervisor", kind="mmu.vm_exit",
+            partition=partition,
+            component="hypervisor",
+            mode="hypervisor",
+            kind="mmu.vm_exit",
             summary=f"{r.vm_exits:,} VM exits per second at {p.vm_exit_cycles:,} cycles each",
-            cost_ns=_ns(p.vm_exit_cycles, p), per_second=r.vm_exits, cycles_each=p.vm_exit_cycles,
+            cost_ns=_ns(p.vm_exit_cycles, p),
+            per_second=r.vm_exits,
+            cycles_each=p.vm_exit_cycles,
         )
     if r.tlb_flushes:
         how = (
             f"tagged TLB: 1 flush per {p.asid_switches_per_flush} world switches"
-            if r.tagged_tlb else "untagged TLB: every world switch flushes it"
+            if r.tagged_tlb
+            else "untagged TLB: every world switch flushes it"
         )
         trace.emit(
-            partition=partition, component="mmu", mode="hypervisor", kind="mmu.tlb_flush",
+            partition=partition,
+            component="mmu",
+            mode="hypervisor",
+            kind="mmu.tlb_flush",
             summary=f"TLB flushed {r.tlb_flushes:,} times per second ({how})",
             cost_ns=_ns(p.refill_entries_per_flush * r.walk_refs_per_miss * p.mem_ref_cycles, p),
-            per_second=r.tlb_flushes, tagged_tlb=r.tagged_tlb,
+            per_second=r.tlb_flushes,
+            tagged_tlb=r.tagged_tlb,
         )
     if r.tlb_misses:
         kind = "mmu.nested_walk" if r.mode == "slat" else "mmu.shadow_walk"
         trace.emit(
-            partition=partition, component="mmu", mode="hypervisor", kind=kind,
+            partition=partition,
+            component="mmu",
+            mode="hypervisor",
+            kind=kind,
             summary=(
                 f"TLB miss: {r.walk_refs_per_miss} memory references per walk "
                 f"(native {r.native_walk_refs}); {r.tlb_misses:,} misses per second"
             ),
             cost_ns=_ns(r.walk_refs_per_miss * p.mem_ref_cycles, p),
-            per_second=r.tlb_misses, refs_per_miss=r.walk_refs_per_miss,
+            per_second=r.tlb_misses,
+            refs_per_miss=r.walk_refs_per_miss,
         )
     trace.emit(
-        partition=partition, component="mmu", mode="hypervisor", kind="mmu.summary",
+        partition=partition,
+        component="mmu",
+        mode="hypervisor",
+        kind="mmu.summary",
         summary=(
             f"{r.workload.name} under {r.mode}{' with' if r.tagged_tlb else ' without'} a tagged TLB: "
             f"virtualization overhead {r.hypervisor_cpu_pct}% of a core"
         ),
-        hypervisor_cpu_pct=r.hypervisor_cpu_pct, hypervisor_cycles=r.hypervisor_cycles,
+        hypervisor_cpu_pct=r.hypervisor_cpu_pct,
+        hypervisor_cycles=r.hypervisor_cycles,
     )
     for name, value in (
         ("vm_exits", r.vm_exits),

@@ -18,16 +18,39 @@ from labs.sim.azman import (
 from labs.sim.errors import InvalidParameter, InvalidState, NotFound, NotSupported, ScenarioError
 
 FACT_SHEET_OPERATIONS = [
-    "Read Service Configuration", "Reconfigure Service", "Create Virtual Machine", "Delete Virtual Machine",
-    "Change Virtual Machine Authorization Scope", "Start Virtual Machine", "Stop Virtual Machine",
-    "Pause and Restart Virtual Machine", "Reconfigure Virtual Machine", "View Virtual Machine Configuration",
-    "Allow Input to Virtual Machine", "Allow Output from Virtual Machine", "Modify Internal Ethernet Port",
-    "Create Internal Ethernet Port", "Delete Internal Ethernet Port", "Bind to External Ethernet Port",
-    "Unbind from External Ethernet Port", "Create Virtual Switch", "Delete Virtual Switch", "Modify Switch Settings",
-    "Create Virtual Switch Port", "Delete Virtual Switch Port", "Connect Virtual Switch Port",
-    "Disconnect Virtual Switch Port", "Modify Switch Port Settings", "Change VLAN Configuration on Port",
-    "View Switches", "View Switch Ports", "View External Ethernet Ports", "View Internal Ethernet Ports",
-    "View VLAN Settings", "View LAN Endpoints", "View Virtual Switch Management Service",
+    "Read Service Configuration",
+    "Reconfigure Service",
+    "Create Virtual Machine",
+    "Delete Virtual Machine",
+    "Change Virtual Machine Authorization Scope",
+    "Start Virtual Machine",
+    "Stop Virtual Machine",
+    "Pause and Restart Virtual Machine",
+    "Reconfigure Virtual Machine",
+    "View Virtual Machine Configuration",
+    "Allow Input to Virtual Machine",
+    "Allow Output from Virtual Machine",
+    "Modify Internal Ethernet Port",
+    "Create Internal Ethernet Port",
+    "Delete Internal Ethernet Port",
+    "Bind to External Ethernet Port",
+    "Unbind from External Ethernet Port",
+    "Create Virtual Switch",
+    "Delete Virtual Switch",
+    "Modify Switch Settings",
+    "Create Virtual Switch Port",
+    "Delete Virtual Switch Port",
+    "Connect Virtual Switch Port",
+    "Disconnect Virtual Switch Port",
+    "Modify Switch Port Settings",
+    "Change VLAN Configuration on Port",
+    "View Switches",
+    "View Switch Ports",
+    "View External Ethernet Ports",
+    "View Internal Ethernet Ports",
+    "View VLAN Settings",
+    "View LAN Endpoints",
+    "View Virtual Switch Management Service",
 ]
 
 SCENARIO = {
@@ -223,14 +246,20 @@ def test_scope_level_definitions_are_invisible_elsewhere() -> None:
     [
         ({"scopez": []}, "scenario.authorization.scopez"),
         ({"scopes": [{"name": "A", "colour": "red"}]}, "scenario.authorization.scopes[0].colour"),
-        ({"tasks": [{"name": "T", "operations": ["Strat Virtual Machine"]}]},
-         "scenario.authorization.tasks[0].operations[0]"),
+        (
+            {"tasks": [{"name": "T", "operations": ["Strat Virtual Machine"]}]},
+            "scenario.authorization.tasks[0].operations[0]",
+        ),
         ({"tasks": [{"name": "T", "tasks": ["Missing"]}]}, "scenario.authorization.tasks[0].tasks[0]"),
         ({"role_definitions": [{"name": "R", "scope": "Nowhere"}]}, "scenario.authorization.role_definitions[0].scope"),
-        ({"role_assignments": [{"role": "Ghost", "members": ["x"]}]},
-         "scenario.authorization.role_assignments[0].role"),
-        ({"role_assignments": [{"role": "Administrator", "members": []}]},
-         "scenario.authorization.role_assignments[0].members"),
+        (
+            {"role_assignments": [{"role": "Ghost", "members": ["x"]}]},
+            "scenario.authorization.role_assignments[0].role",
+        ),
+        (
+            {"role_assignments": [{"role": "Administrator", "members": []}]},
+            "scenario.authorization.role_assignments[0].members",
+        ),
         ({"scopes": "Finance"}, "scenario.authorization.scopes"),
         ({"default_administrators": "yes"}, "scenario.authorization.default_administrators"),
     ],
@@ -276,8 +305,13 @@ def test_access_check_matches_the_rule(groups: list[str], op: str, scope: str) -
     """Allowed iff an assignment at the VM's scope or application level reaches the operation."""
     s = AzStore.from_scenario(SCENARIO, "a")
     d = s.access_check("CONTOSO\\nobody", groups, op, scope)
-    operate = {"View Virtual Machine Configuration", "Start Virtual Machine", "Stop Virtual Machine",
-               "Allow Input to Virtual Machine", "Allow Output from Virtual Machine"}
+    operate = {
+        "View Virtual Machine Configuration",
+        "Start Virtual Machine",
+        "Stop Virtual Machine",
+        "Allow Input to Virtual Machine",
+        "Allow Output from Virtual Machine",
+    }
     expected = (
         ("CONTOSO\\Helpdesk" in groups and op in operate)
         or (scope == "HR" and "CONTOSO\\HR-Ops" in groups and op in operate)

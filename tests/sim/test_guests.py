@@ -31,8 +31,15 @@ def test_ic_20_vs_21_matrix() -> None:
     # v2.0: synthetic devices and Fastpath Boot only, 1 vCPU (seed 000)
     assert v20.synthetic_storage and v20.synthetic_network and v20.fastpath_boot
     assert v20.max_vcpus == 1
-    for missing in ("shutdown_ic", "time_sync", "heartbeat", "kvp", "vss_backup", "jumbo_frames_tcp_offload",
-                    "hot_add_remove"):
+    for missing in (
+        "shutdown_ic",
+        "time_sync",
+        "heartbeat",
+        "kvp",
+        "vss_backup",
+        "jumbo_frames_tcp_offload",
+        "hot_add_remove",
+    ):
         assert getattr(v20, missing) is False, missing
     # v2.1 adds SMP up to 4 vCPUs, time sync, shutdown, heartbeat; KVP only later (LIS 3.x)
     assert v21.max_vcpus == 4

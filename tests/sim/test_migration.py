@@ -41,11 +41,21 @@ def test_compatible_nodes_pass() -> None:
         (A, dataclasses.replace(B, subnet="10.0.2.0/24"), True, "destination.subnet", "same subnet"),
         (A, B, False, "vm.storage", "Cluster Shared Volumes are recommended"),
         (A, dataclasses.replace(B, csv_access=False), True, "destination.csv_access", "Cluster Shared Volume"),
-        (A, dataclasses.replace(B, migration_network_gbps=0.0), True, "destination.migration_network_gbps",
-         "no migration network"),
+        (
+            A,
+            dataclasses.replace(B, migration_network_gbps=0.0),
+            True,
+            "destination.migration_network_gbps",
+            "no migration network",
+        ),
         (A, dataclasses.replace(B, migration_network_gbps=0.1), True, "destination.migration_network_gbps", "1 Gbps"),
-        (A, dataclasses.replace(B, edition="Standard"), True, "destination.edition",
-         "Enterprise, Datacenter or Hyper-V Server 2008 R2"),
+        (
+            A,
+            dataclasses.replace(B, edition="Standard"),
+            True,
+            "destination.edition",
+            "Enterprise, Datacenter or Hyper-V Server 2008 R2",
+        ),
         (dataclasses.replace(A, edition="Hyper-V Server 2008"), B, True, "source.edition", "Hyper-V Server 2008 R2"),
     ],
 )
@@ -148,8 +158,16 @@ def test_result_is_json_and_deterministic() -> None:
     a = migrate(MigrationRequest("vm", 2048, 33.3)).to_dict()
     assert a == migrate(MigrationRequest("vm", 2048, 33.3)).to_dict()
     json.dumps(a, sort_keys=True)
-    for key in ("passes", "total_mb_sent", "bytes_sent", "total_seconds", "blackout_ms", "converged",
-                "stop_reason", "within_tcp_timeout"):
+    for key in (
+        "passes",
+        "total_mb_sent",
+        "bytes_sent",
+        "total_seconds",
+        "blackout_ms",
+        "converged",
+        "stop_reason",
+        "within_tcp_timeout",
+    ):
         assert key in a
     assert set(a["passes"][0]) >= {"pass", "mb_sent", "seconds", "dirty_mb_after"}
 

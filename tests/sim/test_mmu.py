@@ -116,7 +116,7 @@ def test_unknown_mode_is_invalid() -> None:
 )
 def test_impossible_workload_values_name_the_field(field: str, value: object, path: str) -> None:
     with pytest.raises(InvalidParameter) as exc:
-        dataclasses.replace(TS, **{field: value})
+        dataclasses.replace(TS, **{field: value})  # type: ignore[arg-type]
     assert exc.value.path == path
 
 
@@ -148,8 +148,18 @@ def test_result_is_json_and_deterministic() -> None:
     b = simulate("slat", False, TS).to_dict()
     assert a == b
     json.dumps(a, sort_keys=True)
-    for key in ("vm_exits", "shadow_updates", "tlb_flushes", "tlb_misses", "walk_refs_per_miss", "walk_refs_total",
-                "hypervisor_cycles", "hypervisor_cpu_pct", "params", "explanation"):
+    for key in (
+        "vm_exits",
+        "shadow_updates",
+        "tlb_flushes",
+        "tlb_misses",
+        "walk_refs_per_miss",
+        "walk_refs_total",
+        "hypervisor_cycles",
+        "hypervisor_cpu_pct",
+        "params",
+        "explanation",
+    ):
         assert key in a
 
 
@@ -157,9 +167,16 @@ rates = st.integers(min_value=0, max_value=5_000_000)
 
 
 @given(
-    cs=rates, pt=rates, pf=rates, inv=rates, other=rates, touches=rates,
-    ws=st.integers(min_value=1, max_value=1_000_000), page=st.sampled_from([4, 2048]),
-    mode=st.sampled_from(["shadow", "slat"]), tagged=st.booleans(),
+    cs=rates,
+    pt=rates,
+    pf=rates,
+    inv=rates,
+    other=rates,
+    touches=rates,
+    ws=st.integers(min_value=1, max_value=1_000_000),
+    page=st.sampled_from([4, 2048]),
+    mode=st.sampled_from(["shadow", "slat"]),
+    tagged=st.booleans(),
 )
 def test_counters_never_negative_and_consistent(
     cs: int, pt: int, pf: int, inv: int, other: int, touches: int, ws: int, page: int, mode: str, tagged: bool
