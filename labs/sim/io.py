@@ -193,6 +193,7 @@ def _app_return(run: _Run, op_kind: str, nbytes: int) -> None:
 
 
 def _guest_disk_stack(run: _Run, bottom: str) -> None:
+    layers: tuple[tuple[str, str], ...]
     if run.t.linux:
         layers = (("vfs/ext3", "the file system"), ("block layer", "the block layer"))
     else:
@@ -206,27 +207,27 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
 def _port_access(run: _Run, port: int, register: str, write: bool, value: int | None, index: int) -> None:
     """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
     instr = "OUT" if write else "IN"
-    action = f"writes {value:#04x} to" if write and value is not None else "writes" if write else "reads"
+    action = f"writes 0x{value:02X} to" if write and value is not None else "writes" if write else "reads"
     run.count("port_accesses")
     run.guest("kernel", "atapi.sys" if not run.t.linux else "ata driver", "port_io",
-              f"The IDE driver in {run.t.vm} executes {instr} on port {port:#05x} ({register} register); "
-              f"port access {index}.", 0, port=f"{port:#05x}", register=register,
+              f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register); "
+              f"port access {index}.", 0, port=f"0x{port:03X}", register=register,
               direction="out" if write else "in", port_access=index)
     run.count("vm_exits")
     run.hv("vm_exit", f"The {instr} instruction traps: {run.t.vm}'s virtual processor exits to the hypervisor "
            "(I/O instruction intercept).", run.cost.vm_exit_cycles, exit_reason="io_instruction",
-           port=f"{port:#05x}")
+           port=f"0x{port:03X}")
     run.hv("synic_message", f"The hypervisor posts an HvMessageTypeX64IoPortIntercept (0x80010000) message for port "
-           f"{port:#05x} to the root partition's SynIC.", run.cost.intercept_dispatch_cycles, partition="root",
-           message_type=f"{HV_MESSAGE_X64_IO_PORT_INTERCEPT:#010x}", vm=run.t.vm)
+           f"0x{port:03X} to the root partition's SynIC.", run.cost.intercept_dispatch_cycles, partition="root",
+           message_type=f"0x{HV_MESSAGE_X64_IO_PORT_INTERCEPT:08X}", vm=run.t.vm)
     run.root("kernel", "VID.sys", "intercept", f"VID.sys in the root kernel receives the port intercept for "
              f"{run.t.vm} and hands it to that VM's worker process, vmwp.exe (pid {run.t.vmwp_pid}).")
     run.count("vmwp_round_trips")
     run.root_crossing("user", f"Root kernel to user-mode crossing: vmwp.exe (pid {run.t.vmwp_pid}) wakes up "
                       "to emulate the register.")
     run.root("user", "vmwp.exe", "emulate", f"vmwp.exe's IDE controller emulator {action} the {register} register "
-             f"({port:#05x}) of {run.t.vm}'s emulated IDE controller.", run.cost.port_emulation_cycles,
-             port=f"{port:#05x}", register=register, pid=run.t.vmwp_pid)
+             f"(0x{port:03X}) of {run.t.vm}'s emulated IDE controller.", run.cost.port_emulation_cycles,
+             port=f"0x{port:03X}", register=register, pid=run.t.vmwp_pid)
 
 
 def _port_access_return(run: _Run, instr: str) -> None:
@@ -253,8 +254,8 @@ def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
         remaining -= chunk
         run.guest("kernel", "atapi.sys" if not target.linux else "ata driver", "ide_command",
                   f"The IDE driver in {target.vm} starts command {command} of {commands}: {ata_name} "
-                  f"({ata_cmd:#04x}) for {_kb(chunk)} ({-(-chunk // 512)} sectors).",
-                  command=command, commands=commands, ata_command=f"{ata_cmd:#04x}", bytes=chunk)
+                  f"(0x{ata_cmd:02X}) for {_kb(chunk)} ({-(-chunk // 512)} sectors).",
+                  command=command, commands=commands, ata_command=f"0x{ata_cmd:02X}", bytes=chunk)
         for _ in range(cost.ide_status_reads_per_command):
             index += 1
             _port_access(run, IDE_ALT_STATUS[0], IDE_ALT_STATUS[1], False, None, index)
@@ -343,8 +344,8 @@ def synthetic_disk_io(
         run.count("vsc_requests")
         run.guest("kernel", vsc, "vstor_request",
                   f"{vsc} builds VSTOR_PACKET {{operation EXECUTE_SRB (3), flags REQUEST_COMPLETION}} carrying a "
-                  f"SCSI {cdb_name} CDB (opcode {cdb:#04x}) for {_kb(size)}: request {number} of {requests}.",
-                  cost.guest_stack_layer_cycles, vstor_operation=VSTOR_EXECUTE_SRB, cdb_opcode=f"{cdb:#04x}",
+                  f"SCSI {cdb_name} CDB (opcode 0x{cdb:02X}) for {_kb(size)}: request {number} of {requests}.",
+                  cost.guest_stack_layer_cycles, vstor_operation=VSTOR_EXECUTE_SRB, cdb_opcode=f"0x{cdb:02X}",
                   bytes=size, request=number, requests=requests)
         run.guest("kernel", vsc, "vmbus_packet",
                   f"{vsc} sends it as a GPA-direct packet (type 0x9) listing {pfns} guest page frame numbers; "
@@ -362,7 +363,7 @@ def synthetic_disk_io(
             run.count("vm_exits")
             run.guest("kernel", "vmbus", "signal",
                       f"{target.vm} signals the root with HvCallSignalEvent (0x5D); the hypercall is a VM exit.",
-                      cost.hypercall_cycles, hypercall=f"{HVCALL_SIGNAL_EVENT:#04x}")
+                      cost.hypercall_cycles, hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
             run.hv("event_flag", "The hypervisor sets the channel's bit in the root's SynIC event flags page and "
                    "interrupts the root.", cost.vm_exit_cycles, partition="root", vm=target.vm)
         else:
@@ -392,7 +393,7 @@ def synthetic_disk_io(
             run.count("hypercalls")
             run.root("kernel", "vmbus.sys", "signal", f"The inbound ring went from empty to non-empty, so the root "
                      f"signals {target.vm} with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                     hypercall=f"{HVCALL_SIGNAL_EVENT:#04x}")
+                     hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
             run.count("interrupts_injected")
             run.hv("event_flag", f"The hypervisor sets the channel's bit in {target.vm}'s SynIC event flags page "
                    "and raises its VMBus interrupt.", cost.vm_exit_cycles // 2)
@@ -462,7 +463,7 @@ def synthetic_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
                 run.count("vm_exits")
                 run.guest("kernel", "vmbus", "signal", f"The outbound ring went from empty to non-empty: {target.vm} "
                           "signals the root with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                          hypercall=f"{HVCALL_SIGNAL_EVENT:#04x}")
+                          hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
         for frame in range(1, frames + 1):
             run.root("kernel", "NetVSP", "ring_read", f"NetVSP in the root kernel reads frame {frame} from the ring "
                      "and hands it to the virtual switch (vmswitch.sys).", cost.vsp_processing_cycles, frame=frame)
@@ -482,7 +483,7 @@ def synthetic_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
                 run.count("hypercalls")
                 run.root("kernel", "vmbus.sys", "signal", f"The inbound ring went from empty to non-empty: the root "
                          f"signals {target.vm} with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                         hypercall=f"{HVCALL_SIGNAL_EVENT:#04x}")
+                         hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
         for frame in range(1, frames + 1):
             run.count("vsc_requests")
             run.count("vmbus_packets")

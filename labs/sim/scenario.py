@@ -25,7 +25,8 @@ Shape (every key optional unless marked *)::
          state: off|running|paused|saved, scope: Finance, node: HV01}
     cluster:
       vms_on_csv: true
-      nodes: [{name*, cpu_vendor, edition, clustered, subnet, csv_access, migration_network_gbps}]
+      nodes: [{name*, cpu_vendor: intel|amd, edition: Enterprise|Datacenter|Standard|Web|"Hyper-V Server 2008 R2"...,
+               clustered, subnet, csv_access, migration_network_gbps}]   # include the host itself by name
     params: {vm_exit_cycles: 2400, ...}    # overrides of params.CostModel fields
 """
 
@@ -49,6 +50,9 @@ OS_VERSIONS = ("2008", "2008 R2")
 INSTALLATIONS = ("full", "core")
 EDITIONS = ("standard", "enterprise", "datacenter", "hyper-v-server")
 LAUNCH_TYPES = ("auto", "off")
+NODE_CPU_VENDORS = ("Intel", "AMD")
+NODE_EDITIONS = ("Standard", "Enterprise", "Datacenter", "Web", "Hyper-V Server 2008", "Hyper-V Server 2008 R2")
+"""Cluster node editions, as migration.EDITIONS names them."""
 VM_INITIAL_STATES = ("off", "running", "paused", "saved")
 
 
@@ -125,7 +129,7 @@ class NodeSpec:
 
     name: str
     cpu_vendor: str = "intel"
-    edition: str = "enterprise"
+    edition: str = "Enterprise"
     clustered: bool = True
     subnet: str = "10.0.0.0/24"
     csv_access: bool = True
@@ -336,8 +340,8 @@ def _cluster(data: object, path: str) -> ClusterSpec:
             raise ScenarioError("is required", path=nr.sub("name"))
         node = NodeSpec(
             name=nr.str_("name", ""),
-            cpu_vendor=nr.str_("cpu_vendor", "intel", CPU_VENDORS),
-            edition=nr.str_("edition", "enterprise", EDITIONS),
+            cpu_vendor=nr.str_("cpu_vendor", "intel", CPU_VENDORS + NODE_CPU_VENDORS).lower(),
+            edition=nr.str_("edition", "Enterprise", NODE_EDITIONS),
             clustered=nr.bool_("clustered", True),
             subnet=nr.str_("subnet", "10.0.0.0/24"),
             csv_access=nr.bool_("csv_access", True),

@@ -71,6 +71,18 @@ class Trace:
             raise ValueError("time never goes backwards")
         self.clock_ns += ns
 
+    def mark(self) -> tuple[int, int, int, dict[str, int]]:
+        """Remember the current length, sequence number, clock and counters (for `rollback`)."""
+        return (len(self.events), self._seq, self.clock_ns, dict(self.counters))
+
+    def rollback(self, mark: tuple[int, int, int, dict[str, int]]) -> None:
+        """Forget everything recorded since `mark` (used when an action fails, so it leaves no trace)."""
+        length, seq, clock_ns, counters = mark
+        del self.events[length:]
+        self._seq = seq
+        self.clock_ns = clock_ns
+        self.counters = dict(counters)
+
     def to_dict(self) -> dict[str, JSONValue]:
         return {
             "events": list(self.events),

@@ -1,0 +1,329 @@
+"""The action vocabulary: plain JSON dicts with an "op" key, applied to a `Host`.
+
+This is the contract with the labs app (its console language compiles to these). Every action
+is validated before anything changes: an unknown op, a missing or unknown field, or a value of
+the wrong type raises a typed `SimError` whose `path` names the field (``actions[3].memory_mb``
+when replaying a list). A failing action leaves the host unchanged, its trace included. Each
+action returns a JSON-serialisable result dict (always with ``"op"``) and appends events to
+``host.trace``. Actions run as the local Administrator unless wrapped in ``run_as``.
+
+Host and firmware
+  {"op": "bios.set", "setting": "virtualization"|"dep", "value": true|false}
+      Change a BIOS setup option; applies at the next ``host.reboot``. A BIOS older than the
+      scenario's ``bios.vt_option_available_from`` has no usable VT option (NotSupported).
+  {"op": "bios.upgrade", "version": "A01"}
+  {"op": "bcdedit.set", "key": "hypervisorlaunchtype", "value": "auto"|"off"}
+  {"op": "role.install", "role": "Hyper-V"}       sets hypervisorlaunchtype auto; reboot needed
+  {"op": "host.reboot"}                            running VMs are saved, then the host boots and
+                                                   launches the hypervisor or says exactly why not
+
+Virtual machines (WMI v1 semantics; errors carry the WMI return code)
+  {"op": "vm.define", "name": "web01", "guest": "windows-enlightened", "memory_mb": 1024,
+   "vcpus": 1, "scope": ""}                        DefineVirtualSystem; guest one of guests.GUEST_KINDS
+  {"op": "vm.destroy", "vm": "web01"}              DestroyVirtualSystem (VM must be off or saved)
+  {"op": "vm.state", "vm": "web01", "requested_state": 2|3|10|11|32768|32769}
+      RequestStateChange: 2 Start, 3 Turn off, 10 Reboot, 11 Reset, 32768 Pause, 32769 Save;
+      returns 4096 and a completed job; an impossible transition raises InvalidState (32775).
+  {"op": "vm.shutdown", "vm": "web01"}             graceful, needs the guest's shutdown IC
+  {"op": "vm.backup", "vm": "web01"}               host-level backup: online, saved-state or offline
+  {"op": "io", "vm": "web01", "op_kind": "read"|"write", "bytes": 102400, "device": "disk"|"nic"}
+      Traces the I/O on the path the guest uses (emulated IDE / DEC 21140, or VMBus).
+
+WMI
+  {"op": "wmi.query", "wql": "SELECT * FROM Msvm_ComputerSystem WHERE ElementName='web01'"}
+  {"op": "wmi.modify_system", "vm": "web01", "scope_of_residence": "Finance"}
+      ModifyVirtualSystem of Msvm_VirtualSystemGlobalSettingData.ScopeOfResidence ("" = default);
+      a scope absent from the store sends the VM back to the default scope (VMMS logs an event).
+
+Authorization Manager (the store is the scenario's ``authorization:`` section)
+  {"op": "azman.create_scope", "name": "Finance", "description": ""}
+  {"op": "azman.delete_scope", "name": "Finance"}
+  {"op": "azman.create_task", "name": "Operate", "operations": ["Start Virtual Machine"],
+   "tasks": [], "scope": "Finance"|null}
+  {"op": "azman.create_role", "name": "Finance Operators", "operations": [], "tasks": ["Operate"],
+   "scope": "Finance"|null}
+  {"op": "azman.assign", "role": "Finance Operators", "member": "alice"|"FinanceOps", "scope": "Finance"|null}
+  {"op": "azman.unassign", "role": ..., "member": ..., "scope": ...}
+  {"op": "access", "user": "alice", "operation": "Start Virtual Machine", "vm": "fin-sql01"}
+      Returns the decision and its reason; does not raise when denied.
+  {"op": "run_as", "user": "alice", "action": {"op": "vm.state", "vm": "fin-sql01", "requested_state": 2}}
+      Performs a VM management action as a delegated user: raises AccessDenied (32769) with the
+      reason when AzMan denies it. Allowed inner ops and the operation each needs ([mem] mapping,
+      see `OPERATION_FOR`): vm.define, vm.destroy, vm.state, vm.shutdown, wmi.modify_system.
+
+Models
+  {"op": "migrate", "vm": "web01", "to": "HV02", "dirty_mb_s": 10, "bandwidth_mb_s": null}
+      Live migration to another cluster node (scenario ``cluster:``): passes, bytes sent, blackout.
+  {"op": "mmu.run", "mode": "shadow"|"slat", "tagged_tlb": true, "workload": "terminal-services"}
+      One second of a memory-translation workload (name from mmu.WORKLOADS or a dict of fields).
+
+`replay(scenario, seed, actions)` builds a Host and applies the actions in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import AccessDenied, InvalidParameter, NotSupported, SimError
+from .host import STATE_PAUSED, Host
+from .scenario import Scenario
+
+# Field specs: name -> (accepted python types, required). `None` in the types allows null.
+FieldSpec = tuple[tuple[type, ...], bool]
+
+SCHEMAS: dict[str, dict[str, FieldSpec]] = {
+    "bios.set": {"setting": ((str,), True), "value": ((bool,), True)},
+    "bios.upgrade": {"version": ((str,), True)},
+    "bcdedit.set": {"key": ((str,), True), "value": ((str,), True)},
+    "host.reboot": {},
+    "role.install": {"role": ((str,), True)},
+    "vm.define": {"name": ((str,), True), "guest": ((str,), True), "memory_mb": ((int,), True),
+                  "vcpus": ((int,), False), "scope": ((str,), False)},
+    "vm.destroy": {"vm": ((str,), True)},
+    "vm.state": {"vm": ((str,), True), "requested_state": ((int,), True)},
+    "vm.shutdown": {"vm": ((str,), True)},
+    "vm.backup": {"vm": ((str,), True)},
+    "io": {"vm": ((str,), True), "op_kind": ((str,), True), "bytes": ((int,), True), "device": ((str,), False)},
+    "wmi.query": {"wql": ((str,), True)},
+    "wmi.modify_system": {"vm": ((str,), True), "scope_of_residence": ((str,), True)},
+    "azman.create_scope": {"name": ((str,), True), "description": ((str,), False)},
+    "azman.delete_scope": {"name": ((str,), True)},
+    "azman.create_task": {"name": ((str,), True), "operations": ((list,), True), "tasks": ((list,), False),
+                          "scope": ((str, type(None)), False), "description": ((str,), False)},
+    "azman.create_role": {"name": ((str,), True), "operations": ((list,), False), "tasks": ((list,), False),
+                          "scope": ((str, type(None)), False), "description": ((str,), False)},
+    "azman.assign": {"role": ((str,), True), "member": ((str,), True), "scope": ((str, type(None)), False)},
+    "azman.unassign": {"role": ((str,), True), "member": ((str,), True), "scope": ((str, type(None)), False)},
+    "access": {"user": ((str,), True), "operation": ((str,), True), "vm": ((str, type(None)), False)},
+    "run_as": {"user": ((str,), True), "action": ((dict,), True)},
+    "migrate": {"vm": ((str,), True), "to": ((str,), True), "dirty_mb_s": ((int, float), False),
+                "bandwidth_mb_s": ((int, float, type(None)), False)},
+    "mmu.run": {"mode": ((str,), True), "tagged_tlb": ((bool,), False), "workload": ((str, dict), False)},
+}
+"""Every op and its fields: (accepted JSON types, required)."""
+
+OPS: tuple[str, ...] = tuple(sorted(SCHEMAS))
+
+DELEGABLE_OPS = ("vm.define", "vm.destroy", "vm.state", "vm.shutdown", "wmi.modify_system")
+
+OPERATION_FOR_REQUESTED_STATE: dict[int, str] = {
+    2: "Start Virtual Machine",
+    3: "Stop Virtual Machine",
+    10: "Stop Virtual Machine",
+    11: "Stop Virtual Machine",
+    32768: "Pause and Restart Virtual Machine",
+    32769: "Stop Virtual Machine",
+}
+"""[mem] Which AzMan operation a RequestStateChange needs (resuming a paused VM needs
+"Pause and Restart Virtual Machine" instead of "Start Virtual Machine"). Operation names are
+verified (fact sheet 3); this mapping of state changes to them is not."""
+
+OPERATION_FOR: dict[str, str] = {
+    "vm.define": "Create Virtual Machine",
+    "vm.destroy": "Delete Virtual Machine",
+    "vm.shutdown": "Stop Virtual Machine",
+    "wmi.modify_system": "Change Virtual Machine Authorization Scope",
+}
+"""[mem] Which AzMan operation each delegable action needs (vm.state: see OPERATION_FOR_REQUESTED_STATE)."""
+
+
+def validate(action: object, path: str = "") -> dict[str, Any]:
+    """Check an action's op, fields and types; return it (raises InvalidParameter naming the field)."""
+
+    def at(name: str) -> str:
+        return f"{path}.{name}" if path else name
+
+    if not isinstance(action, dict):
+        raise InvalidParameter("an action must be a JSON object with an 'op' key", path=path or "action")
+    op = action.get("op")
+    if not isinstance(op, str):
+        raise InvalidParameter("missing 'op' (a string)", path=at("op"))
+    if op not in SCHEMAS:
+        raise InvalidParameter(f"unknown op {op!r} (known: {', '.join(OPS)})", path=at("op"))
+    schema = SCHEMAS[op]
+    for key in action:
+        if key != "op" and key not in schema:
+            allowed = ", ".join(sorted(schema)) or "none"
+            raise InvalidParameter(f"unknown field {key!r} for {op} (allowed: {allowed})", path=at(str(key)))
+    for name, (types, required) in schema.items():
+        if name not in action:
+            if required:
+                raise InvalidParameter(f"{op} needs the field {name!r}", path=at(name))
+            continue
+        value = action[name]
+        ok = isinstance(value, types)
+        if ok and isinstance(value, bool) and bool not in types:
+            ok = False
+        if not ok:
+            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise InvalidParameter(f"must be {wanted}, got {json.dumps(value, default=str)}", path=at(name))
+        if list in types and isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise InvalidParameter("must be a string", path=f"{at(name)}[{i}]")
+    if op == "run_as":
+        inner = validate(action["action"], at("action"))
+        if inner["op"] not in DELEGABLE_OPS:
+            raise NotSupported(f"run_as applies to VM management actions ({', '.join(DELEGABLE_OPS)}), "
+                               f"not {inner['op']}", path=at("action.op"))
+    return action
+
+
+def _str_list(action: dict[str, Any], key: str) -> list[str]:
+    value = action.get(key) or []
+    return [str(v) for v in value]
+
+
+def _required_operation(host: Host, action: dict[str, Any]) -> tuple[str, str | None]:
+    """The AzMan operation an inner run_as action needs, and the VM whose scope applies (None = application)."""
+    op = action["op"]
+    if op == "vm.state":
+        vm = host.vm(action["vm"], "action.vm")
+        requested = action["requested_state"]
+        if requested == 2 and vm.state == STATE_PAUSED:
+            return "Pause and Restart Virtual Machine", vm.name
+        if requested not in OPERATION_FOR_REQUESTED_STATE:
+            raise InvalidParameter(f"unknown RequestedState {requested}", path="action.requested_state")
+        return OPERATION_FOR_REQUESTED_STATE[requested], vm.name
+    if op == "vm.define":
+        return OPERATION_FOR[op], None
+    return OPERATION_FOR[op], host.vm(action["vm"], "action.vm").name
+
+
+def _run_as(host: Host, action: dict[str, Any]) -> dict[str, Any]:
+    user = action["user"]
+    inner = action["action"]
+    operation, vm_name = _required_operation(host, inner)
+    decision = host.access_check(user, operation, vm_name)
+    if not decision["allowed"]:
+        raise AccessDenied(f"{user} may not {operation!r}: {decision['reason']}", path="user")
+    result = _dispatch(host, inner)
+    return {"user": user, "operation": operation, "decision": decision, "result": result}
+
+
+def _dispatch(host: Host, a: dict[str, Any]) -> dict[str, Any]:
+    op = a["op"]
+    handler = _HANDLERS[op]
+    result = handler(host, a)
+    return {"op": op, **result}
+
+
+def _azman(host: Host, a: dict[str, Any], summary: str, call: Callable[[], None]) -> dict[str, Any]:
+    call()
+    host.trace.emit(partition=host._root(), component="Authorization Manager", mode="user", kind="azman",
+                    summary=summary, op=a["op"])
+    return {"store": host.azstore.to_dict()}
+
+
+def _scope(a: dict[str, Any]) -> str | None:
+    value = a.get("scope")
+    return value if value else None
+
+
+def _where(a: dict[str, Any]) -> str:
+    return f"scope {a['scope']!r}" if a.get("scope") else "application level"
+
+
+_HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
+    "bios.set": lambda h, a: h.bios_set(a["setting"], a["value"]),
+    "bios.upgrade": lambda h, a: h.bios_upgrade(a["version"]),
+    "bcdedit.set": lambda h, a: h.bcdedit_set(a["key"], a["value"]),
+    "host.reboot": lambda h, a: h.reboot(),
+    "role.install": lambda h, a: h.role_install(a["role"]),
+    "vm.define": lambda h, a: h.define_vm(a["name"], a["guest"], a["memory_mb"], a.get("vcpus", 1),
+                                          a.get("scope", "")),
+    "vm.destroy": lambda h, a: h.destroy_vm(a["vm"]),
+    "vm.state": lambda h, a: h.request_state_change(a["vm"], a["requested_state"]),
+    "vm.shutdown": lambda h, a: h.shutdown_vm(a["vm"]),
+    "vm.backup": lambda h, a: h.backup_vm(a["vm"]),
+    "io": lambda h, a: h.io(a["vm"], a["op_kind"], a["bytes"], a.get("device", "disk")),
+    "wmi.query": lambda h, a: h.wmi_query(a["wql"]),
+    "wmi.modify_system": lambda h, a: h.modify_system(a["vm"], a["scope_of_residence"]),
+    "azman.create_scope": lambda h, a: _azman(
+        h, a, f"An administrator creates the authorization scope {a['name']!r} under the Hyper-V services "
+        "application.", lambda: h.azstore.create_scope(a["name"], a.get("description", ""))),
+    "azman.delete_scope": lambda h, a: _azman(
+        h, a, f"An administrator deletes the authorization scope {a['name']!r}.",
+        lambda: h.azman_delete_scope(a["name"])),
+    "azman.create_task": lambda h, a: _azman(
+        h, a, f"An administrator creates the task {a['name']!r} at {_where(a)} with operations "
+        f"{', '.join(_str_list(a, 'operations')) or 'none'}.",
+        lambda: h.azstore.create_task(a["name"], _str_list(a, "operations"), _scope(a), _str_list(a, "tasks"),
+                                      description=a.get("description", ""))),
+    "azman.create_role": lambda h, a: _azman(
+        h, a, f"An administrator creates the role definition {a['name']!r} at {_where(a)} (tasks: "
+        f"{', '.join(_str_list(a, 'tasks')) or 'none'}; operations: {', '.join(_str_list(a, 'operations')) or 'none'}).",
+        lambda: h.azstore.create_role_definition(a["name"], _str_list(a, "operations"), _str_list(a, "tasks"),
+                                                 _scope(a), description=a.get("description", ""))),
+    "azman.assign": lambda h, a: _azman(
+        h, a, f"An administrator assigns {a['member']} to the role {a['role']!r} at {_where(a)}.",
+        lambda: h.azstore.assign(a["role"], a["member"], _scope(a))),
+    "azman.unassign": lambda h, a: _azman(
+        h, a, f"An administrator removes {a['member']} from the role {a['role']!r} at {_where(a)}.",
+        lambda: h.azstore.unassign(a["role"], a["member"], _scope(a))),
+    "access": lambda h, a: h.access_check(a["user"], a["operation"], a.get("vm")),
+    "run_as": _run_as,
+    "migrate": lambda h, a: h.migrate(a["vm"], a["to"], float(a.get("dirty_mb_s", 10.0)),
+                                      None if a.get("bandwidth_mb_s") is None else float(a["bandwidth_mb_s"])),
+    "mmu.run": lambda h, a: h.mmu_run(a["mode"], a.get("tagged_tlb", True), a.get("workload", "terminal-services")),
+}
+
+
+def apply(host: Host, action: object, path: str = "") -> dict[str, Any]:
+    """Validate and perform one action on `host`; return its result (on error the host is left unchanged)."""
+    checked = validate(action, path)
+    mark = host.trace.mark()
+    rng_state = host.rng.getstate()
+    try:
+        return _dispatch(host, checked)
+    except SimError as exc:
+        host.trace.rollback(mark)
+        host.rng.setstate(rng_state)
+        if path:
+            exc.path = f"{path}.{exc.path}" if exc.path else path
+        raise
+
+
+def load_actions(source: str | Path | Sequence[Any]) -> list[Any]:
+    """Read an action list from a JSON/YAML file (a list, or {"actions": [...]}) or take a list as is."""
+    if isinstance(source, (str, Path)):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidParameter(f"cannot read actions file: {exc.strerror}", path=str(source)) from None
+        try:
+            data: Any = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise InvalidParameter("actions file is neither valid JSON nor YAML", path=str(source)) from None
+    else:
+        data = list(source)
+    if isinstance(data, dict) and set(data) == {"actions"}:
+        data = data["actions"]
+    if not isinstance(data, list):
+        raise InvalidParameter("actions must be a list of action objects", path="actions")
+    return data
+
+
+def replay(scenario: Scenario | dict[str, Any] | str | Path, seed: int | None,
+           actions: str | Path | Sequence[Any]) -> Host:
+    """Build a Host from `scenario` and `seed` and apply `actions` in order; errors name `actions[i].field`."""
+    host = Host(scenario, seed)
+    for index, action in enumerate(load_actions(actions)):
+        apply(host, action, f"actions[{index}]")
+    return host
+
+
+def replay_with_results(scenario: Scenario | dict[str, Any] | str | Path, seed: int | None,
+                        actions: str | Path | Sequence[Any]) -> tuple[Host, list[dict[str, Any]]]:
+    """Like `replay`, also returning each action's result."""
+    host = Host(scenario, seed)
+    results = [apply(host, action, f"actions[{index}]") for index, action in enumerate(load_actions(actions))]
+    return host, results
+
+
+__all__ = ["OPS", "SCHEMAS", "apply", "load_actions", "replay", "replay_with_results", "validate"]
