@@ -542,6 +542,52 @@ class AzStore:
         role.operations = [o for o in role.operations if o not in ops]
         role.tasks = [t for t in role.tasks if t not in drop]
 
+    def _dependants(self, scope: str | None, name: str, kind: str) -> list[_Container]:
+        """Containers whose references to `name` resolve to the definition at `scope` (itself first).
+
+        An application-level definition is also seen from every scope that does not define its own
+        task or role definition of that name.
+        """
+        if scope:
+            return [self._container(scope, "scope")]
+        out = [self._app]
+        for s in sorted(self._scopes):
+            c = self._scopes[s]
+            shadowed = name in c.tasks if kind == "task" else name in c.roles
+            if not shadowed:
+                out.append(c)
+        return out
+
+    def delete_task(self, name: str, scope: str | None = None) -> None:
+        """Delete a task; tasks and role definitions that included it lose that link (as in the AzMan console)."""
+        container = self._container(scope, "scope")
+        if name not in container.tasks:
+            known = sorted(container.tasks)
+            raise NotFound(
+                f"there is no task {name!r} at {_scope_label(scope or '')}.{_suggest(name, known)}", path="name"
+            )
+        dependants = self._dependants(scope, name, "task")
+        del container.tasks[name]
+        for c in dependants:
+            for task in c.tasks.values():
+                task.tasks = [t for t in task.tasks if t != name]
+            for role in c.roles.values():
+                role.tasks = [t for t in role.tasks if t != name]
+
+    def delete_role_definition(self, name: str, scope: str | None = None) -> None:
+        """Delete a role definition together with its role assignments."""
+        container = self._container(scope, "scope")
+        if name not in container.roles:
+            known = sorted(container.roles)
+            raise NotFound(
+                f"there is no role definition {name!r} at {_scope_label(scope or '')}.{_suggest(name, known)}",
+                path="name",
+            )
+        dependants = self._dependants(scope, name, "role")
+        del container.roles[name]
+        for c in dependants:
+            c.assignments.pop(name, None)
+
     def _task_reaches_task(self, start: str, target: str, scope: str | None) -> bool:
         """True when task `start` includes task `target`, directly or transitively."""
         stack = [start]

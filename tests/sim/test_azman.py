@@ -319,3 +319,20 @@ def test_access_check_matches_the_rule(groups: list[str], op: str, scope: str) -
     )
     assert d.allowed == expected
     assert d.reason.endswith(".")
+
+
+def test_deleting_a_task_unlinks_it_and_removes_the_access_it_gave(store: AzStore) -> None:
+    assert store.access_check("x", ["CONTOSO\\Helpdesk"], "Start Virtual Machine", "HR").allowed
+    store.delete_task("Power")
+    assert not store.access_check("x", ["CONTOSO\\Helpdesk"], "Start Virtual Machine", "HR").allowed
+    assert store.access_check("x", ["CONTOSO\\Helpdesk"], "Allow Input to Virtual Machine", "HR").allowed
+    operate = next(t for t in store.to_dict()["application"]["tasks"] if t["name"] == "Operate")
+    assert operate["tasks"] == ["Console"]
+    with pytest.raises(NotFound):
+        store.delete_task("Power")
+
+
+def test_deleting_a_role_definition_removes_its_assignments(store: AzStore) -> None:
+    store.delete_role_definition("VM Operators")
+    assert not store.access_check("x", ["CONTOSO\\HR-Ops"], "Start Virtual Machine", "HR").allowed
+    assert all(a["role"] != "VM Operators" for a in store.assignments())
