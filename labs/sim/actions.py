@@ -257,7 +257,8 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
                                       description=a.get("description", ""))),
     "azman.create_role": lambda h, a: _azman(
         h, a, f"An administrator creates the role definition {a['name']!r} at {_where(a)} (tasks: "
-        f"{', '.join(_str_list(a, 'tasks')) or 'none'}; operations: {', '.join(_str_list(a, 'operations')) or 'none'}).",
+        f"{', '.join(_str_list(a, 'tasks')) or 'none'}; operations: "
+        f"{', '.join(_str_list(a, 'operations')) or 'none'}).",
         lambda: h.azstore.create_role_definition(a["name"], _str_list(a, "operations"), _str_list(a, "tasks"),
                                                  _scope(a), description=a.get("description", ""))),
     "azman.assign": lambda h, a: _azman(

@@ -58,11 +58,11 @@ STATE_SAVED = 32769
 INITIAL_STATE_CODES = {"off": STATE_OFF, "running": STATE_RUNNING, "paused": STATE_PAUSED, "saved": STATE_SAVED}
 
 ADMINISTRATOR_USER = "Administrator"
-"""The local administrator, member of BUILTIN\\Administrators; actions run as this user unless `run_as` says otherwise."""
+"""The local administrator (member of BUILTIN\\Administrators); actions run as this user unless `run_as` is used."""
 
 HYPERVISOR_IMAGES = {"intel": "hvix64.exe", "amd": "hvax64.exe"}
 VT_NAMES = {"intel": "Intel VT-x", "amd": "AMD-V"}
-DEP_NAMES = {"intel": "XD (Execute Disable)", "amd": "NX (No Execute)"}
+DEP_NAMES = {"intel": "XD, Execute Disable", "amd": "NX, No Execute"}
 SLAT_NAMES = {"intel": "EPT", "amd": "RVI"}
 
 HV_CREATE_PARTITION = 0x40
@@ -206,7 +206,8 @@ class Host:
         assert cluster is not None
         names = [n.name for n in cluster.nodes]
         if self.name not in names:
-            raise ScenarioError(f"the cluster must list the host {self.name!r} as one of its nodes", path="cluster.nodes")
+            raise ScenarioError(f"the cluster must list the host {self.name!r} as one of its nodes",
+                                path="cluster.nodes")
         for node in cluster.nodes:
             vendor = "AMD" if node.cpu_vendor == "amd" else "Intel"
             try:
@@ -222,7 +223,7 @@ class Host:
     # ------------------------------------------------------------ boot
 
     def boot_blockers(self) -> list[str]:
-        """Every reason the hypervisor would not launch on the next boot, most fundamental first (empty = it launches)."""
+        """Every reason the hypervisor would not launch on the next boot, most basic first (empty: it launches)."""
         vendor = self.cpu.vendor
         reasons: list[str] = []
         if self.cpu.arch != "x64":
@@ -239,7 +240,8 @@ class Host:
             reasons.insert(0, "the BCD store has no hypervisorlaunchtype setting (typical after applying a captured "
                               "image to new hardware): run 'bcdedit /set hypervisorlaunchtype auto' and reboot")
         elif self.hypervisorlaunchtype == "off":
-            reasons.insert(0, "BCD hypervisorlaunchtype is off: run 'bcdedit /set hypervisorlaunchtype auto' and reboot")
+            reasons.insert(0, "BCD hypervisorlaunchtype is off: run 'bcdedit /set hypervisorlaunchtype auto' and "
+                              "reboot")
         return reasons
 
     def boot(self) -> dict[str, Any]:
@@ -251,10 +253,10 @@ class Host:
         self.vmms_pid = None
         vendor = self.cpu.vendor
         self._emit("BIOS", "hardware", "firmware",
-                   f"The BIOS (version {self.bios_version}) starts the {vendor.upper() if vendor == 'amd' else 'Intel'} "
+                   f"The BIOS (version {self.bios_version}) starts the {'AMD' if vendor == 'amd' else 'Intel'} "
                    f"{self.cpu.arch} processor: {VT_NAMES[vendor]} "
                    f"{'enabled' if self.cpu.virtualization and self.bios_virtualization else 'not available'}, "
-                   f"hardware DEP {DEP_NAMES[vendor]} {'enabled' if self.bios_dep else 'disabled'}.",
+                   f"hardware DEP ({DEP_NAMES[vendor]}) {'enabled' if self.bios_dep else 'disabled'}.",
                    partition="host", bios_version=self.bios_version, boot=self.boot_count,
                    virtualization_enabled=self.cpu.virtualization and self.bios_virtualization,
                    dep_enabled=self.bios_dep)
@@ -269,6 +271,8 @@ class Host:
             self._emit("hvboot.sys" if self.role_installed else "winload.exe", "kernel", "hypervisor_not_launched",
                        f"No hypervisor: {reasons[0]}. Windows runs directly on the hardware and no virtual "
                        "machine can start.", partition="host", reasons=list(reasons))
+            if self.role_installed:
+                self._start_vmms("it can define VMs, but cannot start them without the hypervisor")
             return {"hypervisor_running": False, "reasons": list(reasons)}
         image = HYPERVISOR_IMAGES[vendor]
         self.hypervisor_running = True
@@ -287,12 +291,15 @@ class Host:
         self._emit("ntoskrnl.exe", "kernel", "drivers_loaded",
                    "The root kernel loads VID.sys, WinHv, the VMBus driver (vmbus.sys) and the virtualization "
                    "service providers (StorVSP, NetVSP).", partition="root")
-        self.vmms_pid = self._new_pid()
-        self._emit("vmms.exe", "user", "process_start",
-                   f"The Virtual Machine Management Service, vmms.exe (pid {self.vmms_pid}), starts in the root's "
-                   "user mode and publishes the WMI namespace root\\virtualization.", partition="root",
-                   pid=self.vmms_pid)
+        self._start_vmms("")
         return {"hypervisor_running": True, "image": image, "root_partition_id": root_id}
+
+    def _start_vmms(self, note: str) -> None:
+        self.vmms_pid = self._new_pid()
+        tail = f"; {note}" if note else ""
+        self._emit("vmms.exe", "user", "process_start",
+                   f"The Virtual Machine Management Service, vmms.exe (pid {self.vmms_pid}), starts in user mode and "
+                   f"publishes the WMI namespace root\\virtualization{tail}.", pid=self.vmms_pid)
 
     def _allocate_partition(self, node: str, vm: str | None) -> int:
         pid = self.next_partition_id.get(node, 1)
@@ -414,7 +421,7 @@ class Host:
     def _require_hypervisor(self, what: str) -> None:
         if not self.hypervisor_running:
             reason = self.no_hypervisor_reasons[0] if self.no_hypervisor_reasons else "the hypervisor is not running"
-            raise HardwareError(f"{what}: the hypervisor is not running ({reason})", path="host")
+            raise HardwareError(f"{what} because the hypervisor is not running: {reason}", path="host")
 
     def _validate_definition(self, name: object, guest: object, memory_mb: object, vcpus: object) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -535,7 +542,7 @@ class Host:
         transients, final = TRANSITIONS[key]
         if final == STATE_RUNNING and vm.partition_id is None:
             if vm.node == self.name:
-                self._require_hypervisor(f"{vm.name} could not start")
+                self._require_hypervisor(f"the virtual machine {vm.name} could not be started")
             self._check_memory(vm)
         job = self._job(f"{REQUESTED_STATES[requested_state]} virtual machine {vm.name}")
         self._emit("vmms.exe", "user", "wmi_method",
@@ -646,7 +653,8 @@ class Host:
         self._emit("vmwp.exe", "user", "teardown", f"vmwp.exe (pid {vm.vmwp_pid}) {what}.", vm=vm.name,
                    pid=vm.vmwp_pid)
         self.trace.count("hypercalls")
-        self._emit("VID.sys", "kernel", "hypercall", f"VID.sys calls HvCallDeletePartition (0x{HV_DELETE_PARTITION:02X})"
+        self._emit("VID.sys", "kernel", "hypercall",
+                   f"VID.sys calls HvCallDeletePartition (0x{HV_DELETE_PARTITION:02X})"
                    f" for partition ID {vm.partition_id}; the ID is never reused while this hypervisor runs.",
                    partition="root", hypercall=f"0x{HV_DELETE_PARTITION:02X}", vm=vm.name,
                    partition_id=vm.partition_id)
@@ -759,9 +767,8 @@ class Host:
                            "Msvm_VirtualSystemGlobalSettingData, Msvm_VirtualSystemManagementService)",
                            column=query.class_column, query=wql)
         if self.vmms_pid is None:
-            raise NotSupported("the root\\virtualization namespace is not available: VMMS is not running "
-                               f"({self.no_hypervisor_reasons[0] if self.no_hypervisor_reasons else 'no hypervisor'})",
-                               path="wql")
+            raise NotSupported("the root\\virtualization namespace is not available: the Hyper-V role is not "
+                               "installed, so VMMS is not running", path="wql")
         instances, schema = self.wmi_instances(cls)
         rows = run_query(query, instances, schema)
         self._emit("WMI (wmiprvse.exe)", "user", "wmi_query", f"The query '{wql}' returns {len(rows)} instance"
@@ -817,7 +824,7 @@ class Host:
 
     def mmu_run(self, mode: str, tagged_tlb: bool, workload: str | dict[str, Any]) -> dict[str, Any]:
         """Run the memory-translation model (shadow paging vs SLAT) for one second of a workload on this host."""
-        self._require_hypervisor("memory virtualization needs the hypervisor")
+        self._require_hypervisor("the memory-translation model cannot run")
         if isinstance(workload, str):
             if workload not in mmu.WORKLOADS:
                 raise InvalidParameter(f"unknown workload {workload!r} (one of {', '.join(sorted(mmu.WORKLOADS))})",
@@ -861,7 +868,8 @@ class Host:
         old_partition, old_pid = vm.partition_id, vm.vmwp_pid
         if old_pid is not None:
             self.used_pids.discard(old_pid)
-        self._emit("vmwp.exe", "user", "process_exit", f"On {old_node}, vmwp.exe (pid {old_pid}) of {vm.name} exits and "
+        self._emit("vmwp.exe", "user", "process_exit", f"On {old_node}, vmwp.exe (pid {old_pid}) of {vm.name} exits "
+                   "and "
                    f"partition ID {old_partition} is deleted after the move.", partition="root", vm=vm.name,
                    node=old_node)
         vm.node = to

@@ -98,7 +98,7 @@ class _Run:
         self.trace = trace
         self.cost = cost
         self.t = target
-        self.counters: dict[str, int] = {name: 0 for name in COUNTER_NAMES}
+        self.counters: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
         self.start_ns = trace.clock_ns
 
     def count(self, name: str, n: int = 1) -> None:
@@ -204,14 +204,15 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
                   f"down towards {bottom}.", run.cost.guest_stack_layer_cycles)
 
 
-def _port_access(run: _Run, port: int, register: str, write: bool, value: int | None, index: int) -> None:
+def _port_access(run: _Run, port: int, register: str, write: bool, value: int | None, index: int,
+                 purpose: str = "") -> None:
     """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
     instr = "OUT" if write else "IN"
     action = f"writes 0x{value:02X} to" if write and value is not None else "writes" if write else "reads"
     run.count("port_accesses")
     run.guest("kernel", "atapi.sys" if not run.t.linux else "ata driver", "port_io",
               f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register); "
-              f"port access {index}.", 0, port=f"0x{port:03X}", register=register,
+              f"{'; ' + purpose if purpose else ''}; port access {index}.", 0, port=f"0x{port:03X}", register=register,
               direction="out" if write else "in", port_access=index)
     run.count("vm_exits")
     run.hv("vm_exit", f"The {instr} instruction traps: {run.t.vm}'s virtual processor exits to the hypervisor "
@@ -293,7 +294,7 @@ def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
                           cost.guest_stack_layer_cycles, irq=IDE_IRQ)
         for _ in range(cost.ide_irq_acks_per_command):
             index += 1
-            _port_access(run, IDE_STATUS[0], IDE_STATUS[1] + " (acknowledges IRQ14)", False, None, index)
+            _port_access(run, IDE_STATUS[0], IDE_STATUS[1], False, None, index, "reading it acknowledges IRQ14")
             _port_access_return(run, "IN")
     run.guest("kernel", "disk.sys" if not target.linux else "block layer", "driver",
               f"All {commands} IDE commands are done; {target.vm}'s disk stack completes the request upwards.",
@@ -373,21 +374,27 @@ def synthetic_disk_io(
                       cost.guest_stack_layer_cycles, ring="outbound", was_empty=False)
     run.root("kernel", "vmbus.sys", "vmbus_interrupt", f"The root's VMBus driver sees the event flag and runs "
              f"StorVSP's channel callback for {target.vm}, still in kernel mode.", cost.vsp_processing_cycles)
-    inbound_empty = True
     for number, size in enumerate(sizes, start=1):
         run.root("kernel", "StorVSP", "ring_read", f"StorVSP reads request {number} (EXECUTE_SRB, {cdb_name}, "
                  f"{_kb(size)}) from the ring in root kernel mode.", cost.vsp_processing_cycles, request=number)
         run.root("kernel", "StorVSP", "irp", f"StorVSP sends an IRP for the {_kb(size)} {op_kind} straight down to "
                  "the VHD/disk stack, using the guest's pages directly: no root user-mode transition.",
                  cost.vsp_processing_cycles, bytes=size, request=number)
+    inbound_empty = True
+    for number, size in enumerate(sizes, start=1):
         run.root("kernel", "root storage stack", "disk_io", f"The root's storage stack "
-                 f"{'writes' if write else 'reads'} {_kb(size)} {'to' if write else 'from'} the physical disk.",
-                 0, bytes=size, request=number)
+                 f"{'writes' if write else 'reads'} {_kb(size)} {'to' if write else 'from'} the physical disk "
+                 f"for request {number}.", 0, bytes=size, request=number)
         trace.advance(cost.disk_service_ns_per_kb * -(-size // 1024))
         run.count("vmbus_packets")
-        run.root("kernel", "StorVSP", "vmbus_packet", f"StorVSP writes a Completion packet (type 0xB), SCSI status "
-                 f"0, for request {number} into {target.vm}'s inbound ring.", cost.vsp_processing_cycles,
-                 packet_type=PACKET_COMPLETION, request=number, status=0, direction="root->child")
+        if inbound_empty:
+            ring_note = "the ring was empty"
+        else:
+            ring_note = "the ring already held an unread completion, so no new signal is needed"
+        run.root("kernel", "StorVSP", "vmbus_packet", f"The IRP completes; StorVSP writes a Completion packet "
+                 f"(type 0xB), SCSI status 0, for request {number} into {target.vm}'s inbound ring ({ring_note}).",
+                 cost.vsp_processing_cycles, packet_type=PACKET_COMPLETION, request=number, status=0,
+                 direction="root->child", was_empty=inbound_empty)
         if inbound_empty:
             inbound_empty = False
             run.count("hypercalls")

@@ -184,6 +184,8 @@ class _Reader:
 
     def str_(self, key: str, default: str, choices: tuple[str, ...] | None = None) -> str:
         value = self.data.get(key, default)
+        if value is False and choices is not None and "off" in choices:
+            value = "off"  # YAML 1.1 reads a bare `off` as false
         if not isinstance(value, str):
             raise ScenarioError(f"must be a string, got {type(value).__name__}", path=self.sub(key))
         if choices is not None and value not in choices:
@@ -240,7 +242,8 @@ def _cpu(data: object, path: str) -> CpuSpec:
 
 
 def _bios(data: object, path: str) -> BiosSpec:
-    r = _Reader(data, path, ("version", "virtualization_enabled", "dep_enabled", "vt_option_available_from", "versions"))
+    keys = ("version", "virtualization_enabled", "dep_enabled", "vt_option_available_from", "versions")
+    r = _Reader(data, path, keys)
     spec = BiosSpec(
         version=r.str_("version", "1.0"),
         virtualization_enabled=r.bool_("virtualization_enabled", True),

@@ -11,7 +11,7 @@ raises `WqlError` carrying the 1-based column.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from .errors import SimError
 
@@ -246,7 +246,7 @@ class Not:
     operand: Condition
 
 
-Condition = Union[Comparison, BoolOp, Not]
+Condition: TypeAlias = Comparison | BoolOp | Not
 
 
 @dataclass(frozen=True)
