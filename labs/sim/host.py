@@ -302,7 +302,7 @@ class Host:
                    f"publishes the WMI namespace root\\virtualization{tail}.", pid=self.vmms_pid)
 
     def _allocate_partition(self, node: str, vm: str | None) -> int:
-        pid = self.next_partition_id.get(node, 1)
+        pid = self.next_partition_id.get(node, 2)  # another node's root partition already holds ID 1
         self.next_partition_id[node] = pid + 1
         self.partition_log.append({"node": node, "boot": self.boot_count if node == self.name else 0,
                                    "partition_id": pid, "vm": vm})
