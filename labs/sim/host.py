@@ -591,7 +591,7 @@ class Host:
         hcost = self.cost.cycles_to_ns(self.cost.hypercall_cycles)
         calls = [
             (HV_CREATE_PARTITION, "HvCallCreatePartition", f"creates partition ID {partition_id} for {vm.name}"),
-            (HV_INITIALIZE_PARTITION, "HvCallInitializePartition", "initialises it"),
+            (HV_INITIALIZE_PARTITION, "HvCallInitializePartition", "initialises the new partition"),
             (HV_DEPOSIT_MEMORY, "HvCallDepositMemory", "gives the hypervisor memory for the partition's own "
              "structures"),
             (HV_MAP_GPA_PAGES, "HvCallMapGpaPages", f"maps {vm.memory_mb} MB of guest physical memory"),
