@@ -1,0 +1,279 @@
+"""Lab attempts and runs: start, act, check, execute on the simulator, sweep, reset.
+
+Every action or "check my work" creates a LabRun row in the same transaction as the action; the Celery task is
+enqueued only after that transaction commits. A worker claims a run with a conditional UPDATE, evaluates it on
+the simulator (labs.engine) and stores the result with another conditional UPDATE that only the claim holder can
+make, so a run's result is recorded once even if the message is delivered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.http import Http404
+from django.utils import timezone
+
+from labs import engine
+from labs.models import Lab, LabAction, LabAttempt, LabRun
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERIES = 3
+SEED_RANGE = 2**31 - 1
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+# --- Access: one helper per object, filtering by the requesting user ------------------------------------
+
+
+def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
+    """The attempt with this id if it belongs to `user`; 404 otherwise (another learner's id never leaks)."""
+    try:
+        return LabAttempt.objects.select_related("lab__item__course").get(pk=attempt_id, user=user)
+    except LabAttempt.DoesNotExist:
+        raise Http404("No such lab attempt.") from None
+
+
+def lab_run_get_for_user(user: Any, run_id: int) -> LabRun:
+    """The run with this id if its attempt belongs to `user`; 404 otherwise."""
+    try:
+        return LabRun.objects.select_related("attempt__lab__item", "action").get(pk=run_id, attempt__user=user)
+    except LabRun.DoesNotExist:
+        raise Http404("No such lab run.") from None
+
+
+# --- Attempts ------------------------------------------------------------------------------------------
+
+
+def lab_attempt_current(user: Any, lab: Lab) -> LabAttempt:
+    """The learner's active attempt at `lab`, starting one (with a fresh seed and variant values) if needed."""
+    attempt = LabAttempt.objects.filter(user=user, lab=lab, status=LabAttempt.Status.ACTIVE).first()
+    if attempt:
+        return attempt
+    return _lab_attempt_create(user, lab)
+
+
+def _lab_attempt_create(user: Any, lab: Lab, seed: int | None = None) -> LabAttempt:
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, SEED_RANGE)
+    params = engine.draw_params(lab.definition, seed)
+    try:
+        with transaction.atomic():
+            number = (LabAttempt.objects.filter(user=user, lab=lab).aggregate(n=Max("number"))["n"] or 0) + 1
+            return LabAttempt.objects.create(user=user, lab=lab, number=number, seed=seed, params=params)
+    except IntegrityError:
+        # Two tabs started an attempt at once: the other one won; use it.
+        return LabAttempt.objects.get(user=user, lab=lab, status=LabAttempt.Status.ACTIVE)
+
+
+def lab_attempt_reset(attempt: LabAttempt, reason: str = "", seed: int | None = None) -> LabAttempt:
+    """Keep `attempt` for the record (status reset) and start a new one with a new seed."""
+    with transaction.atomic():
+        LabAttempt.objects.filter(pk=attempt.pk, status=LabAttempt.Status.ACTIVE).update(
+            status=LabAttempt.Status.RESET, reset_reason=reason[:500]
+        )
+    return _lab_attempt_create(attempt.user, attempt.lab, seed=seed)
+
+
+# --- Submitting actions and checks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    run: LabRun
+    created: bool  # False when the same client token was submitted before (a double click)
+
+
+def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], client_token: uuid.UUID) -> Submission:
+    """Append `action` to the attempt's log and create its run, in one transaction; enqueue after commit."""
+    if attempt.status == LabAttempt.Status.RESET:
+        raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
+    existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
+    if existing:
+        return Submission(existing, created=False)
+    try:
+        with transaction.atomic():
+            locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
+            seq = locked.action_count + 1
+            if seq > engine.MAX_ACTIONS:
+                raise ValueError(
+                    f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again."
+                )
+            lab_action = LabAction.objects.create(
+                attempt=locked,
+                seq=seq,
+                source=source[: engine.MAX_INPUT_BYTES],
+                action=action,
+                client_token=client_token,
+            )
+            LabAttempt.objects.filter(pk=locked.pk).update(action_count=seq, last_activity_at=timezone.now())
+            run = LabRun.objects.create(
+                attempt=locked, kind=LabRun.Kind.ACTION, action=lab_action, upto_seq=seq, client_token=client_token
+            )
+            _enqueue_on_commit(run.pk)
+    except IntegrityError:
+        # The same token raced in from a second request: the first one is the record.
+        return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
+    attempt.action_count = seq
+    return Submission(run, created=True)
+
+
+def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID) -> Submission:
+    """Create a "check my work" run over every action so far; enqueue after commit."""
+    existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
+    if existing:
+        return Submission(existing, created=False)
+    try:
+        with transaction.atomic():
+            locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
+            run = LabRun.objects.create(
+                attempt=locked, kind=LabRun.Kind.CHECK, upto_seq=locked.action_count, client_token=client_token
+            )
+            LabAttempt.objects.filter(pk=locked.pk).update(last_activity_at=timezone.now())
+            _enqueue_on_commit(run.pk)
+    except IntegrityError:
+        return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
+    return Submission(run, created=True)
+
+
+def _enqueue_on_commit(run_id: int) -> None:
+    from labs.tasks import execute_lab_run
+
+    transaction.on_commit(lambda: _send(execute_lab_run, run_id))
+
+
+def _send(task: Any, run_id: int) -> None:
+    try:
+        task.delay(run_id)
+    except Exception:  # noqa: BLE001 - a broker outage must not lose the run: the sweeper re-sends it
+        log.warning("could not enqueue lab run %s; the sweeper will re-send it", run_id, exc_info=True)
+
+
+# --- Executing a run (the Celery task body) ------------------------------------------------------------
+
+
+def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
+    """Claim run `run_id`, evaluate it on the simulator and store the result once; None if there was nothing to do."""
+    lease = uuid.uuid4()
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+    claimed = LabRun.objects.filter(
+        Q(status=LabRun.Status.PENDING) | Q(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before), pk=run_id
+    ).update(status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1)
+    if not claimed:
+        return None  # finished already, or another worker holds a fresh claim
+    run = LabRun.objects.select_related("attempt__lab__item", "attempt__user").get(pk=run_id)
+    if run.deliveries > MAX_DELIVERIES:
+        return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
+    fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS", 0)
+    if fault_delay:
+        time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
+    attempt = run.attempt
+    actions = list(
+        LabAction.objects.filter(attempt=attempt, seq__lte=run.upto_seq)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    try:
+        outcome = engine.evaluate(
+            attempt.lab.definition,
+            attempt.seed,
+            attempt.params,
+            actions,
+            kind=run.kind,
+            hints_used=attempt.hints_used,
+        )
+    except SoftTimeLimitExceeded:
+        outcome = engine.timed_out("the worker's time limit")
+    except Exception:  # noqa: BLE001 - an infrastructure or engine failure is never reported as a wrong answer
+        log.exception("lab run %s could not be evaluated", run_id)
+        outcome = engine.could_not_evaluate("an internal error in the lab engine")
+    return _finish(run, lease, outcome)
+
+
+def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | None:
+    finished_at = timezone.now()
+    with transaction.atomic():
+        stored = LabRun.objects.filter(pk=run.pk, status=LabRun.Status.RUNNING, lease=lease).update(
+            status=outcome.status,
+            result=outcome.result,
+            message=outcome.message,
+            points=outcome.points,
+            finished_at=finished_at,
+        )
+        if not stored:
+            return None  # our claim was taken over by a recovery; its result is the record
+        if run.kind == LabRun.Kind.CHECK and outcome.status in (LabRun.Status.PASSED, LabRun.Status.FAILED):
+            _record_progress(run.attempt, outcome)
+    run.refresh_from_db()
+    return run
+
+
+def _record_progress(attempt: LabAttempt, outcome: engine.Outcome) -> None:
+    from courseware.services import progress_record_lab_completed
+
+    lab = attempt.lab
+    LabAttempt.objects.filter(pk=attempt.pk, best_points__lt=outcome.points).update(best_points=outcome.points)
+    if outcome.status == LabRun.Status.PASSED:
+        LabAttempt.objects.filter(pk=attempt.pk, status=LabAttempt.Status.ACTIVE).update(
+            status=LabAttempt.Status.COMPLETED, completed_at=timezone.now()
+        )
+        progress_record_lab_completed(attempt.user, lab.item, outcome.points, lab.max_points)
+
+
+# --- Recovery ------------------------------------------------------------------------------------------
+
+
+def lab_runs_sweep(now: datetime | None = None) -> int:
+    """Re-send runs left pending past the deadline and recover runs whose worker died; returns how many."""
+    from labs.tasks import execute_lab_run
+
+    now = now or timezone.now()
+    pending_before = now - timedelta(seconds=_setting("LAB_RUN_PENDING_SECONDS", 10))
+    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+    resent = 0
+    lost = LabRun.objects.filter(status=LabRun.Status.PENDING, nudged_at__lt=pending_before).values_list(
+        "pk", flat=True
+    )
+    dead = LabRun.objects.filter(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before).values_list("pk", flat=True)
+    for run_id in list(lost[:500]):
+        # Claim the re-send so that two sweepers never nudge the same run twice in one round.
+        if LabRun.objects.filter(pk=run_id, status=LabRun.Status.PENDING, nudged_at__lt=pending_before).update(
+            nudged_at=now
+        ):
+            _send(execute_lab_run, run_id)
+            resent += 1
+    for run_id in list(dead[:500]):
+        _send(execute_lab_run, run_id)
+        resent += 1
+    return resent
+
+
+# --- Hints ---------------------------------------------------------------------------------------------
+
+
+def lab_hint_reveal(attempt: LabAttempt, check_id: str) -> list[str]:
+    """Reveal the next hint of a check's ladder (recorded on the attempt); return the hints revealed so far."""
+    check = attempt.lab.check_by_id(check_id)
+    if check is None:
+        raise KeyError(check_id)
+    ladder = engine.substitute(check.get("hints", []), attempt.params)
+    with transaction.atomic():
+        locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
+        used = dict(locked.hints_used)
+        used[check_id] = min(len(ladder), int(used.get(check_id, 0)) + 1)
+        LabAttempt.objects.filter(pk=locked.pk).update(hints_used=used, last_activity_at=timezone.now())
+    attempt.hints_used = used
+    return list(ladder[: used[check_id]])

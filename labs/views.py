@@ -1,0 +1,307 @@
+"""Lab pages: the lab (manual, console, runs, checks), run polling, hints, reset, trace viewer and comparison.
+
+Every URL that takes an attempt or run id goes through labs.services' *_get_for_user helpers, so another
+learner's id is a 404. htmx requests get fragments; plain requests get whole pages (and redirects after POST).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from labs import console, engine, services
+from labs.models import Lab, LabAttempt, LabRun
+
+RUNS_SHOWN = 30
+
+
+def _lab_for(course: str, lab: str) -> Lab:
+    return get_object_or_404(
+        Lab.objects.select_related("item__course", "item__module"),
+        item__course__slug=course,
+        item__slug=lab,
+        item__archived=False,
+    )
+
+
+def _recent_runs(attempt: LabAttempt) -> QuerySet[LabRun]:
+    return attempt.runs.select_related("action").order_by("-created_at", "-pk")[:RUNS_SHOWN]
+
+
+def _latest_state(attempt: LabAttempt) -> dict[str, Any] | None:
+    run = (
+        attempt.runs.filter(status__in=(LabRun.Status.PASSED, LabRun.Status.FAILED))
+        .order_by("-created_at", "-pk")
+        .only("result")
+        .first()
+    )
+    return run.result.get("state") if run else None
+
+
+def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: Any) -> dict[str, Any]:
+    definition = engine.substitute(lab.definition, attempt.params)
+    last_check = attempt.runs.filter(kind=LabRun.Kind.CHECK).order_by("-created_at", "-pk").first()
+    checks = []
+    for check in definition.get("checks", []):
+        ladder = check.get("hints", [])
+        used = int(attempt.hints_used.get(check["id"], 0))
+        checks.append({**check, "revealed": ladder[:used], "more": used < len(ladder)})
+    context = {
+        "lab": lab,
+        "course": lab.item.course,
+        "attempt": attempt,
+        "definition": definition,
+        "manual_html": engine.substitute(lab.manual_html, attempt.params),
+        "runs": _recent_runs(attempt),
+        "last_check": last_check,
+        "checks": checks,
+        "state": _latest_state(attempt),
+        "client_token": uuid.uuid4(),
+        "check_token": uuid.uuid4(),
+        "source": "",
+        "console_error": None,
+        "help_text": None,
+        "is_instructor": getattr(request.user, "is_instructor", False),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def lab_page(request: HttpRequest, course: str, lab: str) -> HttpResponse:
+    lab_obj = _lab_for(course, lab)
+    attempt = services.lab_attempt_current(request.user, lab_obj)
+    return render(request, "labs/lab.html", _lab_context(request, lab_obj, attempt))
+
+
+@login_required
+@require_POST
+def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    lab = attempt.lab
+    source = request.POST.get("source", "")
+    try:
+        token = uuid.UUID(request.POST.get("client_token", ""))
+    except ValueError:
+        return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
+    if attempt.status == LabAttempt.Status.RESET:
+        return _console_error(request, lab, attempt, source, "This attempt was reset: reload the lab to continue.")
+    try:
+        commands = console.parse(source)
+    except console.ConsoleError as exc:
+        return _console_error(request, lab, attempt, source, str(exc))
+    help_texts = [c.help_text for c in commands if c.help_text]
+    runs: list[LabRun] = []
+    for index, command in enumerate(c for c in commands if c.action is not None):
+        command_token = token if index == 0 else uuid.uuid5(token, str(index))
+        try:
+            submission = services.lab_action_submit(attempt, command.source, command.action or {}, command_token)
+        except ValueError as exc:
+            return _console_error(request, lab, attempt, source, str(exc))
+        runs.append(submission.run)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "labs/_console_response.html",
+            {
+                "runs": list(reversed(runs)),
+                "help_texts": help_texts,
+                "client_token": uuid.uuid4(),
+                "check_token": uuid.uuid4(),
+                "attempt": attempt,
+            },
+        )
+    if help_texts and not runs:
+        return render(request, "labs/lab.html", _lab_context(request, lab, attempt, help_text=help_texts))
+    return redirect(_lab_url(lab))
+
+
+def _console_error(request: HttpRequest, lab: Lab, attempt: LabAttempt, source: str, message: str) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "labs/_console_error.html", {"console_error": message})
+        response["HX-Retarget"] = "#console-feedback"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    context = _lab_context(request, lab, attempt, source=source, console_error=message)
+    return render(request, "labs/lab.html", context, status=400)
+
+
+@login_required
+@require_POST
+def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    try:
+        token = uuid.UUID(request.POST.get("client_token", ""))
+    except ValueError:
+        return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
+    if attempt.status == LabAttempt.Status.RESET:
+        return HttpResponseBadRequest("This attempt was reset: reload the lab to continue.")
+    submission = services.lab_check_submit(attempt, token)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "labs/_console_response.html",
+            {
+                "runs": [submission.run],
+                "help_texts": [],
+                "client_token": uuid.uuid4(),
+                "check_token": uuid.uuid4(),
+                "attempt": attempt,
+            },
+        )
+    return redirect(_lab_url(attempt.lab))
+
+
+@login_required
+@require_GET
+def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = services.lab_run_get_for_user(request.user, run_id)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "labs/_run.html", {"run": run, "attempt": run.attempt})
+    return render(request, "labs/run.html", {"run": run, "attempt": run.attempt, "lab": run.attempt.lab})
+
+
+@login_required
+@require_POST
+def hint_reveal(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    check_id = request.POST.get("check", "")
+    try:
+        hints = services.lab_hint_reveal(attempt, check_id)
+    except KeyError:
+        return HttpResponseBadRequest("This lab has no such check.")
+    if request.htmx:  # type: ignore[attr-defined]
+        check = engine.substitute(attempt.lab.check_by_id(check_id) or {}, attempt.params)
+        return render(
+            request,
+            "labs/_hints.html",
+            {
+                "check": check,
+                "revealed": hints,
+                "attempt": attempt,
+                "more": len(hints) < len(check.get("hints", [])),
+            },
+        )
+    return redirect(_lab_url(attempt.lab) + f"#check-{check_id}")
+
+
+@login_required
+@require_POST
+def attempt_reset(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    if attempt.status == LabAttempt.Status.RESET:
+        return redirect(_lab_url(attempt.lab))
+    services.lab_attempt_reset(attempt, reason="reset by the learner")
+    return redirect(_lab_url(attempt.lab))
+
+
+@login_required
+@require_GET
+def run_trace(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = services.lab_run_get_for_user(request.user, run_id)
+    trace = _trace_of(run)
+    if trace is None:
+        raise Http404("This run has no I/O trace.")
+    return render(
+        request, "labs/trace.html", {"run": run, "attempt": run.attempt, "lab": run.attempt.lab, "trace": trace}
+    )
+
+
+@login_required
+@require_GET
+def compare(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    io_runs = [
+        r
+        for r in attempt.runs.filter(kind=LabRun.Kind.ACTION, status=LabRun.Status.PASSED)
+        .select_related("action")
+        .order_by("-created_at", "-pk")
+        if r.action and r.action.action.get("op") == "io"
+    ]
+    chosen: list[LabRun] = []
+    for key in ("a", "b"):
+        value = request.GET.get(key)
+        if value is None:
+            continue
+        if not value.isdigit():
+            return HttpResponseBadRequest("Pick two runs from the lists.")
+        match = next((r for r in io_runs if r.pk == int(value)), None)
+        if match is None:
+            raise Http404("No such I/O run in this attempt.")
+        chosen.append(match)
+    context: dict[str, Any] = {"attempt": attempt, "lab": attempt.lab, "io_runs": io_runs}
+    if len(chosen) == 2:
+        from labs.trace_layout import align_traces
+
+        trace_a, trace_b = _trace_of(chosen[0]), _trace_of(chosen[1])
+        assert trace_a is not None and trace_b is not None
+        context.update(
+            {
+                "run_a": chosen[0],
+                "run_b": chosen[1],
+                "trace_a": trace_a,
+                "trace_b": trace_b,
+                "alignment": align_traces(trace_a["events"], trace_b["events"]),
+            }
+        )
+    return render(request, "labs/compare.html", context)
+
+
+def _trace_of(run: LabRun) -> dict[str, Any] | None:
+    output = run.result.get("output") or {}
+    if run.status != LabRun.Status.PASSED or output.get("op") != "io":
+        return None
+    return {
+        "events": run.result.get("events", []),
+        "counters": output.get("counters", {}),
+        "path": output.get("path"),
+        "vm": output.get("vm"),
+        "guest": next(
+            (
+                vm.get("guest")
+                for vm in (run.result.get("state") or {}).get("vms", [])
+                if vm.get("name") == output.get("vm")
+            ),
+            "",
+        ),
+        "params": {"arithmetic": _arithmetic_lines(output.get("arithmetic") or {})},
+    }
+
+
+def _arithmetic_lines(arithmetic: dict[str, Any]) -> list[str]:
+    lines = arithmetic.get("lines") if isinstance(arithmetic, dict) else None
+    if isinstance(lines, list):
+        return [str(line) for line in lines]
+    return [f"{key}: {value}" for key, value in sorted(arithmetic.items())] if isinstance(arithmetic, dict) else []
+
+
+@login_required
+@require_GET
+def attempt_replay(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """An instructor's read-only view of any attempt: the action log and every run's result."""
+    if not getattr(request.user, "is_instructor", False):
+        raise PermissionDenied("Only instructors can open another learner's lab attempt.")
+    attempt = get_object_or_404(LabAttempt.objects.select_related("lab__item__course", "user"), pk=attempt_id)
+    return render(
+        request,
+        "labs/replay.html",
+        {
+            "attempt": attempt,
+            "lab": attempt.lab,
+            "actions": attempt.actions.all(),
+            "runs": attempt.runs.select_related("action").order_by("created_at", "pk"),
+        },
+    )
+
+
+def _lab_url(lab: Lab) -> str:
+    return reverse("labs:lab", kwargs={"course": lab.item.course.slug, "lab": lab.item.slug})
