@@ -208,7 +208,10 @@ def _port_access(run: _Run, port: int, register: str, write: bool, value: int | 
                  purpose: str = "") -> None:
     """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
     instr = "OUT" if write else "IN"
-    action = f"writes 0x{value:02X} to" if write and value is not None else "writes" if write else "reads"
+    if write:
+        action = f"handles the guest's write of 0x{value:02X} to" if value is not None else "handles the guest's write to"
+    else:
+        action = "returns the current value of"
     run.count("port_accesses")
     run.guest("kernel", "atapi.sys" if not run.t.linux else "ata driver", "port_io",
               f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register); "

@@ -107,7 +107,8 @@ class CostModel:
             "root_user_transitions": port_crossings + completion_crossings,
             "note": (
                 "The seed's 'about 80 traverses for a 100 KB write' has no published source; this model's "
-                "port-access crossings reproduce it, and the completion trips to vmwp.exe come on top."
+                "port-access crossings reproduce it, and the completion trips to vmwp.exe come on top. "
+                "Bus-master DMA register accesses are not counted separately."
             ),
         }
 

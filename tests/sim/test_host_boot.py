@@ -37,8 +37,7 @@ def test_amd_host_launches_hvax64() -> None:
         ({"cpu": {"vendor": "amd"}, "bios": {"dep_enabled": False}}, "hardware DEP (NX, No Execute) is disabled"),
         ({"bios": {"virtualization_enabled": False}}, "(Intel VT-x) is disabled in the BIOS"),
         ({"cpu": {"vendor": "amd"}, "bios": {"virtualization_enabled": False}}, "(AMD-V) is disabled in the BIOS"),
-        ({"cpu": {"virtualization": False}}, "the processor has no hardware-assisted virtualization"),
-        ({"cpu": {"arch": "ia64"}}, "not x64"),
+        ({"cpu": {"virtualization": False, "slat": False}}, "the processor has no hardware-assisted virtualization"),
         ({"hyperv_role": False}, "the Hyper-V role is not installed"),
         ({"bcd": {"hypervisorlaunchtype": "off"}}, "hypervisorlaunchtype is off"),
         ({"bcd": {"hypervisorlaunchtype": None}}, "no hypervisorlaunchtype setting"),
@@ -59,6 +58,22 @@ def test_dep_off_scenario_file_has_no_hypervisor_and_vms_cannot_start() -> None:
     apply(h, {"op": "vm.define", "name": "v", "guest": "windows-enlightened", "memory_mb": 512})
     with pytest.raises(HardwareError, match="hypervisor is not running: hardware DEP"):
         apply(h, {"op": "vm.state", "vm": "v", "requested_state": 2})
+
+
+def test_impossible_hardware_is_a_scenario_error() -> None:
+    with pytest.raises(ScenarioError) as err:
+        Host({"host": {"cpu": {"virtualization": False, "slat": True}}})
+    assert err.value.path == "host.cpu.slat"
+    with pytest.raises(ScenarioError) as err:
+        Host({"host": {"cpu": {"arch": "ia64"}}})
+    assert err.value.path == "host.hyperv_role"
+
+
+def test_non_x64_host_cannot_install_the_role() -> None:
+    h = Host({"host": {"cpu": {"arch": "x86", "virtualization": False, "slat": False}, "hyperv_role": False}})
+    assert "not x64" in h.no_hypervisor_reasons[1]
+    with pytest.raises(NotSupported, match="x64"):
+        apply(h, {"op": "role.install", "role": "Hyper-V"})
 
 
 def test_all_reasons_are_listed() -> None:
