@@ -209,7 +209,8 @@ def _port_access(run: _Run, port: int, register: str, write: bool, value: int | 
     """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
     instr = "OUT" if write else "IN"
     if write:
-        action = f"handles the guest's write of 0x{value:02X} to" if value is not None else "handles the guest's write to"
+        written = f" of 0x{value:02X}" if value is not None else ""
+        action = f"handles the guest's write{written} to"
     else:
         action = "returns the current value of"
     run.count("port_accesses")
