@@ -197,7 +197,9 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
     if run.t.linux:
         layers = (("vfs/ext3", "the file system"), ("block layer", "the block layer"))
     else:
-        layers = (("ntfs.sys", "the NTFS file system"), ("volmgr.sys", "the volume manager"),
+        # Windows 2000 (and 2003) manage basic volumes with ftdisk.sys; volmgr.sys arrived with Vista/2008.
+        volume = "ftdisk.sys" if run.t.guest == "windows-2000" else "volmgr.sys"
+        layers = (("ntfs.sys", "the NTFS file system"), (volume, "the volume manager"),
                   ("disk.sys", "the disk class driver"))
     for component, name in layers:
         run.guest("kernel", component, "driver", f"In {run.t.vm}'s kernel, {name} ({component}) passes the request "
@@ -215,9 +217,9 @@ def _port_access(run: _Run, port: int, register: str, write: bool, value: int | 
         action = "returns the current value of"
     run.count("port_accesses")
     run.guest("kernel", "atapi.sys" if not run.t.linux else "ata driver", "port_io",
-              f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register); "
-              f"{'; ' + purpose if purpose else ''}; port access {index}.", 0, port=f"0x{port:03X}", register=register,
-              direction="out" if write else "in", port_access=index)
+              f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register"
+              f"{'; ' + purpose if purpose else ''}): port access {index}.", 0, port=f"0x{port:03X}",
+              register=register, direction="out" if write else "in", port_access=index)
     run.count("vm_exits")
     run.hv("vm_exit", f"The {instr} instruction traps: {run.t.vm}'s virtual processor exits to the hypervisor "
            "(I/O instruction intercept).", run.cost.vm_exit_cycles, exit_reason="io_instruction",
@@ -301,7 +303,8 @@ def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
             _port_access(run, IDE_STATUS[0], IDE_STATUS[1], False, None, index, "reading it acknowledges IRQ14")
             _port_access_return(run, "IN")
     run.guest("kernel", "disk.sys" if not target.linux else "block layer", "driver",
-              f"All {commands} IDE commands are done; {target.vm}'s disk stack completes the request upwards.",
+              f"{'The IDE command is' if commands == 1 else f'All {commands} IDE commands are'} done; "
+              f"{target.vm}'s disk stack completes the request upwards.",
               cost.guest_stack_layer_cycles)
     _app_return(run, op_kind, nbytes)
     return run.finish()
