@@ -1,0 +1,199 @@
+"""Courseware pages: thin views over courseware.services; htmx requests get the page's fragment alone."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from accounts.permissions import instructor_required
+from courseware import grading, services
+from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _get_item(course_slug: str, item_slug: str, kind: str, *related: str) -> Item:
+    """A live (not archived) item of a course by slugs, with its course; 404 otherwise."""
+    return get_object_or_404(
+        Item.objects.select_related("course", "module", *related),
+        course__slug=course_slug,
+        slug=item_slug,
+        kind=kind,
+        archived=False,
+    )
+
+
+@require_GET
+def catalog(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        states = services.progress_for_user(request.user)  # type: ignore[arg-type]
+    else:
+        states = [services.CourseState(course=course) for course in Course.objects.all()]
+    return render(request, "courseware/catalog.html", {"states": states})
+
+
+@require_GET
+def outline(request: HttpRequest, course: str) -> HttpResponse:
+    course_obj = get_object_or_404(Course, slug=course)
+    state = services.progress_for_course(request.user, course_obj)  # type: ignore[arg-type]
+    return render(request, "courseware/outline.html", {"course": course_obj, "state": state})
+
+
+@login_required
+@require_GET
+def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
+    item = _get_item(course, lesson, Item.Kind.LESSON, "lesson")
+    siblings = Item.objects.filter(course_id=item.course_id, archived=False).only("kind", "slug", "title", "position")
+    previous_item = siblings.filter(position__lt=item.position).order_by("-position").first()
+    next_item = siblings.filter(position__gt=item.position).order_by("position").first()
+    progress = services.lesson_visit(request.user, item)  # type: ignore[arg-type]
+    return render(
+        request,
+        "courseware/lesson.html",
+        {
+            "course": item.course,
+            "item": item,
+            "lesson": item.lesson,
+            "progress": progress,
+            "previous": services.ItemState(previous_item, None) if previous_item else None,
+            "next": services.ItemState(next_item, None) if next_item else None,
+            "show_instructor_notes": request.user.is_instructor,  # type: ignore[union-attr]
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_complete(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
+    item = _get_item(course, lesson, Item.Kind.LESSON)
+    progress = services.lesson_mark_complete(request.user, item)  # type: ignore[arg-type]
+    if request.htmx:
+        return render(
+            request, "courseware/lesson.html#complete", {"course": item.course, "item": item, "progress": progress}
+        )
+    return redirect(reverse("courseware:lesson", args=[course, lesson]) + "#complete")
+
+
+def _quiz_context(
+    request: HttpRequest, item: Item, quiz: Quiz, attempt: QuizAttempt | None, progress: Progress | None
+) -> dict[str, object]:
+    """Everything the quiz page shows; the key is only added when the show_answers policy allows it."""
+    context: dict[str, object] = {
+        "course": item.course,
+        "item": item,
+        "quiz": quiz,
+        "attempt": attempt,
+        "progress": progress,
+        "attempts_left": services.quiz_attempts_left(quiz, progress),
+    }
+    if attempt is None:
+        return context
+    views = grading.question_views(quiz.questions, attempt.seed, quiz.shuffle)
+    if attempt.submitted_at is None:
+        context["questions"] = views
+    else:
+        context["answers_visible"] = services.quiz_answers_visible(quiz, attempt, progress)
+        if context["answers_visible"]:
+            context["review"] = grading.reveal(quiz.questions, views, attempt.answers, attempt.results)
+        left = context["attempts_left"]
+        context["can_retry"] = left is None or left > 0  # type: ignore[operator]
+    return context
+
+
+@login_required
+@require_GET
+def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
+    """Resume the open attempt, start one (first visit or ?retry=1), or show the latest result."""
+    item = _get_item(course, quiz, Item.Kind.QUIZ, "quiz")
+    quiz_obj = item.quiz
+    user = request.user
+    progress = Progress.objects.filter(user=user, item=item).first()
+    latest = QuizAttempt.objects.filter(user=user, quiz=quiz_obj).order_by("-number").first()
+    attempt = latest
+    wants_new = latest is None or (latest.submitted_at is not None and request.GET.get("retry") == "1")
+    error = ""
+    if wants_new:
+        try:
+            attempt = services.quiz_attempt_start(user, quiz_obj)  # type: ignore[arg-type]
+        except services.AttemptsUsedUpError as exc:
+            error = str(exc)
+    context = _quiz_context(request, item, quiz_obj, attempt, progress)
+    context["error"] = error
+    return render(request, "courseware/quiz.html", context)
+
+
+@login_required
+@require_POST
+def quiz_submit(request: HtmxHttpRequest, course: str, quiz: str, attempt_id: int) -> HttpResponse:
+    attempt = services.quiz_attempt_for_user(request.user, course, quiz, attempt_id)  # type: ignore[arg-type]
+    if attempt is None:
+        raise Http404("No such attempt of yours.")
+    item = attempt.quiz.item
+    try:
+        attempt, progress = services.quiz_attempt_submit(attempt, request.POST)
+    except services.QuizSubmissionError as error:
+        context = {"course": item.course, "item": item, "quiz": attempt.quiz, "error": str(error)}
+        if request.htmx:
+            response = render(request, "courseware/quiz.html#refused", context, status=400)
+            response["HX-Retarget"] = "#quiz-refused"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, "courseware/quiz_refused.html", context, status=400)
+    if request.htmx:
+        context = _quiz_context(request, item, attempt.quiz, attempt, progress)
+        return render(request, "courseware/quiz.html#panel", context)
+    return redirect(reverse("courseware:quiz", args=[course, quiz]) + "#result", status=303)
+
+
+@require_GET
+def glossary(request: HttpRequest, course: str) -> HttpResponse:
+    course_obj = get_object_or_404(Course, slug=course)
+    return render(request, "courseware/glossary.html", {"course": course_obj})
+
+
+@instructor_required
+@require_GET
+def instructor(request: HttpRequest, course: str) -> HttpResponse:
+    """The course's instructor overview and every lesson's instructor notes in teaching order, for printing."""
+    course_obj = get_object_or_404(Course, slug=course)
+    lessons = (
+        Item.objects.filter(course=course_obj, archived=False, kind=Item.Kind.LESSON, module__archived=False)
+        .select_related("module", "lesson")
+        .order_by("position")
+    )
+    return render(request, "courseware/instructor.html", {"course": course_obj, "lessons": lessons})
+
+
+@require_GET
+def image(request: HttpRequest, course: str, path: str) -> HttpResponse:
+    """A course image by exact stored path (no filesystem access, so no traversal); SVG under a strict CSP."""
+    if ".." in path.split("/"):
+        raise Http404("No such image.")
+    found = get_object_or_404(CourseImage.objects.select_related(None), course__slug=course, path=path)
+    etag = f'"{found.sha256}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    response["ETag"] = etag
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400"
+    if found.content_type == "image/svg+xml":
+        response["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+@login_required
+@require_GET
+def my_progress(request: HttpRequest) -> HttpResponse:
+    states = services.progress_for_user(request.user)  # type: ignore[arg-type]
+    return render(request, "courseware/my_progress.html", {"states": states})
