@@ -125,6 +125,7 @@ class Host:
         self.cpu = spec.cpu
         self.os = spec.os
         self.bios_version = spec.bios.version
+        self.bios_version_booted = spec.bios.version
         self.bios_versions = spec.bios.versions
         self.vt_option_available_from = spec.bios.vt_option_available_from
         self.bios_virtualization = spec.bios.virtualization_enabled
@@ -248,14 +249,19 @@ class Host:
         """Boot the host: firmware, boot manager, hvboot.sys, then the hypervisor and root services (or not)."""
         self.boot_count += 1
         self.pending_reboot = False
+        self.bios_version_booted = self.bios_version
         self.hypervisor_running = False
         self.hypervisor_image = None
         self.vmms_pid = None
         vendor = self.cpu.vendor
+        if not self.cpu.virtualization:
+            vt_state = "not supported by this processor"
+        else:
+            vt_state = "enabled" if self.bios_virtualization else "disabled"
         self._emit("BIOS", "hardware", "firmware",
                    f"The BIOS (version {self.bios_version}) starts the {'AMD' if vendor == 'amd' else 'Intel'} "
                    f"{self.cpu.arch} processor: {VT_NAMES[vendor]} "
-                   f"{'enabled' if self.cpu.virtualization and self.bios_virtualization else 'not available'}, "
+                   f"{vt_state}, "
                    f"hardware DEP ({DEP_NAMES[vendor]}) {'enabled' if self.bios_dep else 'disabled'}.",
                    partition="host", bios_version=self.bios_version, boot=self.boot_count,
                    virtualization_enabled=self.cpu.virtualization and self.bios_virtualization,
@@ -349,12 +355,17 @@ class Host:
             if not self.cpu.virtualization:
                 raise NotSupported(f"this processor has no {VT_NAMES[vendor]}, so the BIOS offers no virtualization "
                                    "setting", path="setting")
-            if value and self.vt_option_available_from is not None and bios_version_key(
-                    self.bios_version, self.bios_versions) < bios_version_key(self.vt_option_available_from,
-                                                                                self.bios_versions):
-                raise NotSupported(f"BIOS version {self.bios_version} has no usable virtualization option in setup; "
-                                   f"upgrade the BIOS to {self.vt_option_available_from} first (scenario parameter "
-                                   "bios.vt_option_available_from)", path="setting")
+            needed = self.vt_option_available_from
+            if value and needed is not None and bios_version_key(
+                    self.bios_version_booted, self.bios_versions) < bios_version_key(needed, self.bios_versions):
+                if self.bios_version != self.bios_version_booted:
+                    advice = (f"BIOS {self.bios_version} is flashed but the machine still runs "
+                              f"{self.bios_version_booted}: restart to reach the new setup option")
+                else:
+                    advice = f"upgrade the BIOS to {needed} first"
+                raise NotSupported(f"BIOS version {self.bios_version_booted} has no usable virtualization option in "
+                                   f"setup; {advice} (scenario parameter bios.vt_option_available_from)",
+                                   path="setting")
             self.bios_virtualization = value
             label = VT_NAMES[vendor]
         else:
@@ -938,7 +949,8 @@ class Host:
                 "memory_mb": self.memory_mb,
                 "cpu": {"vendor": self.cpu.vendor, "arch": self.cpu.arch, "virtualization": self.cpu.virtualization,
                         "slat": self.cpu.slat, "model": self.cpu.model},
-                "bios": {"version": self.bios_version, "virtualization_enabled": self.bios_virtualization,
+                "bios": {"version": self.bios_version, "running_version": self.bios_version_booted,
+                         "virtualization_enabled": self.bios_virtualization,
                          "dep_enabled": self.bios_dep, "vt_option_available_from": self.vt_option_available_from},
                 "os": {"version": self.os.version, "installation": self.os.installation, "edition": self.os.edition},
                 "hyperv_role": self.role_installed,

@@ -41,6 +41,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "io-emulated-nic-3000-bytes": lambda: io_report("emulated", "write", 3000, "nic"),
     "laptop-m17x": _replay("laptop-m17x.yaml", None, [
         {"op": "bios.upgrade", "version": "A01"},
+        {"op": "host.reboot"},
         {"op": "bios.set", "setting": "virtualization", "value": True},
         {"op": "host.reboot"},
         {"op": "vm.state", "vm": "test01", "requested_state": 2},

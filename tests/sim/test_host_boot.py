@@ -105,6 +105,8 @@ def test_laptop_m17x_needs_bios_upgrade_before_vt_can_be_enabled() -> None:
     with pytest.raises(NotSupported, match="upgrade the BIOS to A01"):
         apply(h, {"op": "bios.set", "setting": "virtualization", "value": True})
     apply(h, {"op": "bios.upgrade", "version": "A01"})
+    with pytest.raises(NotSupported, match="restart to reach the new setup option"):
+        apply(h, {"op": "bios.set", "setting": "virtualization", "value": True})
     apply(h, {"op": "host.reboot"})
     assert not h.hypervisor_running, "VT is still disabled by default after the upgrade"
     apply(h, {"op": "bios.set", "setting": "virtualization", "value": True})
