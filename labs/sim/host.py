@@ -33,7 +33,13 @@ from .errors import (
     SimError,
 )
 from .io import COUNTER_NAMES, IoTarget, perform_io
-from .params import STORVSC_PROTOCOL_VERSION, VMBUS_VERSION, CostModel
+from .params import (
+    HV_CPUID_INTERFACE_LEAF,
+    HV_CPUID_INTERFACE_SIGNATURE,
+    STORVSC_PROTOCOL_VERSION,
+    VMBUS_VERSION,
+    CostModel,
+)
 from .scenario import Scenario, bios_version_key, load_scenario
 from .trace import Trace
 from .vmbus import DeviceOffer, handshake
@@ -631,13 +637,15 @@ class Host:
                        "emulated DEC 21140 NIC in vmwp.exe.", partition=part, partition_id=partition_id)
             vm.channels = []
             return
+        drivers = ", ".join(features.drivers)
         if vm.guest.startswith("linux"):
-            extra = " through the hypercall adapter" if features.hypercall_adapter else ""
-            what = (f"The Linux kernel of {vm.name} loads its Integration Components{extra} ({features.ic_version}): "
-                    "vmbus, storvsc/blkvsc and netvsc")
+            what = f"The Linux kernel of {vm.name} loads Linux Integration Components v{features.ic_version}: {drivers}"
+            if features.hypercall_adapter:
+                what += "; the hypercall adapter maps the Xen-enabled kernel's hypercalls onto Hyper-V hypercalls"
         else:
-            what = (f"The Windows kernel of {vm.name} finds the hypervisor (CPUID leaf 0x40000001 = 'Hv#1') and loads "
-                    "the Integration Services: the VMBus driver, storflt/storvsc and netvsc")
+            what = (f"The Windows kernel of {vm.name} finds the hypervisor (CPUID leaf 0x{HV_CPUID_INTERFACE_LEAF:08X} = "
+                    f"'{HV_CPUID_INTERFACE_SIGNATURE}') and loads "
+                    f"the Integration Services: {drivers}")
         self._emit("guest kernel", "kernel", "guest_boot", f"{what}.", partition=part, partition_id=partition_id)
         linux = vm.guest.startswith("linux")
         storage_vsc = "blkvsc" if linux else "storflt.sys"
@@ -653,8 +661,12 @@ class Host:
                              storage_protocol=STORVSC_PROTOCOL_VERSION[self.os.version])
         vm.channels = sorted(channels)
         if "storage" in channels:
-            how = ("blkvsc takes over the boot disk early in boot (Fastpath Boot)" if linux else
-                   "storflt now sends the IDE disk's I/O over VMBus; true emulation was only used to boot")
+            if linux and features.fastpath_boot:
+                how = "blkvsc takes over the IDE boot disk early in boot (Fastpath Boot)"
+            elif linux:
+                how = "blkvsc now serves the IDE boot disk over VMBus"
+            else:
+                how = "storflt now sends the IDE disk's I/O over VMBus; true emulation was only used to boot"
             self._emit(storage_vsc, "kernel", "fast_path", f"{how}.", partition=part, partition_id=partition_id)
 
     def _teardown(self, vm: VirtualMachine, final: int, what: str) -> None:

@@ -188,3 +188,7 @@ STORVSC_PROTOCOL_VERSION: dict[str, str] = {"2008": "2.0", "2008 R2": "4.2"}
 
 VMBUS_VERSION: dict[str, str] = {"2008": "0.13", "2008 R2": "1.1"}
 """[mem] VMBus protocol version negotiated by InitiateContact (fact sheet 7: WS2008 0.13, Win7/R2 1.1)."""
+
+HV_CPUID_INTERFACE_LEAF = 0x40000001
+HV_CPUID_INTERFACE_SIGNATURE = "Hv#1"
+"""[mem] How an enlightened guest detects Hyper-V: CPUID leaf 0x40000001 returns "Hv#1" (fact sheet 7, recalled)."""
