@@ -643,8 +643,8 @@ class Host:
             if features.hypercall_adapter:
                 what += "; the hypercall adapter maps the Xen-enabled kernel's hypercalls onto Hyper-V hypercalls"
         else:
-            what = (f"The Windows kernel of {vm.name} finds the hypervisor (CPUID leaf 0x{HV_CPUID_INTERFACE_LEAF:08X} = "
-                    f"'{HV_CPUID_INTERFACE_SIGNATURE}') and loads "
+            cpuid = f"CPUID leaf 0x{HV_CPUID_INTERFACE_LEAF:08X} = '{HV_CPUID_INTERFACE_SIGNATURE}'"
+            what = (f"The Windows kernel of {vm.name} finds the hypervisor ({cpuid}) and loads "
                     f"the Integration Services: {drivers}")
         self._emit("guest kernel", "kernel", "guest_boot", f"{what}.", partition=part, partition_id=partition_id)
         linux = vm.guest.startswith("linux")
