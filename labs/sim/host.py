@@ -50,6 +50,7 @@ from .wmi import (
     ENABLED_STATES,
     HEALTH_OK,
     REQUESTED_STATES,
+    SHUTDOWN_METHOD,
     STATE_LABELS,
     TRANSITIONS,
     canonical_class,
@@ -697,7 +698,7 @@ class Host:
         outcome = guests.shutdown_outcome(vm.guest)
         if not outcome.ok:
             raise NotSupported(f"{vm.name}: {outcome.reason}", path="vm")
-        self._emit("vmms.exe", "user", "wmi_method", f"Msvm_ShutdownComponent.InitiateShutdown is called for "
+        self._emit("vmms.exe", "user", "wmi_method", f"{SHUTDOWN_METHOD} is called for "
                    f"{vm.name}. {outcome.reason}", method="InitiateShutdown", vm=vm.name)
         self._emit("guest os", "kernel", "guest_shutdown", f"{vm.name}'s operating system shuts down cleanly.",
                    partition=vm.name, partition_id=vm.partition_id)

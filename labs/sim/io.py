@@ -41,12 +41,14 @@ HV_MESSAGE_X64_IO_PORT_INTERCEPT = 0x80010000
 IDE_IRQ = 14
 """The primary IDE channel's interrupt line (fact sheet 1: vmwp.exe injects IRQ14)."""
 
+# Not from the fact sheet: standard command codes (T10 SCSI block commands, T13 ATA command set).
 SCSI_READ_10 = 0x28
 SCSI_WRITE_10 = 0x2A
 ATA_READ_DMA = 0xC8
 ATA_WRITE_DMA = 0xCA
 
-# Primary IDE channel task-file registers, in the order a driver programs them (7 writes).
+# Primary IDE channel task-file registers at their standard legacy addresses (ATA specification; not from the fact
+# sheet), in the order a driver programs them: the fact sheet's "seven I/O port writes" (Savill).
 IDE_SETUP_REGISTERS: tuple[tuple[int, str], ...] = (
     (0x1F1, "Features"),
     (0x1F2, "Sector Count"),

@@ -78,6 +78,9 @@ offers a separate "Delete Saved State" for that).
 JOB_STATES: dict[int, str] = {3: "Starting", 4: "Running", 7: "Completed"}
 """Msvm_ConcreteJob.JobState values used here (fact sheet 4)."""
 
+SHUTDOWN_METHOD = "Msvm_ShutdownComponent.InitiateShutdown"
+"""[mem] The WMI method for a graceful guest shutdown through the shutdown integration component (fact sheet 4)."""
+
 HEALTH_OK = 5
 HEALTH_CRITICAL = 25
 
