@@ -226,7 +226,10 @@ class _Checker:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 + offset if mark else None
-            self.error(line, f"YAML error: {error.problem or error.context}")
+            message = f"YAML error: {error.problem or error.context}"
+            if error.context and error.context_mark and error.problem_mark and error.context_mark.line != mark.line:
+                message += f" ({error.context} on line {error.context_mark.line + 1 + offset})"
+            self.error(line, message)
             return None
         except yaml.YAMLError as error:
             self.error(None, f"YAML error: {error}")
