@@ -97,8 +97,8 @@ ONOFF.2: /(on|off)\b/i
 ?value: WORD | STRING
 WORD: /[A-Za-z0-9_\\][A-Za-z0-9_.\-\\@$]*/
 STRING: /"[^"\n]*"/ | /'[^'\n]*'/
-INT: /\d+/
-NUMBER: /\d+(\.\d+)?/
+INT.2: /\d+/
+NUMBER.2: /\d+(\.\d+)?/
 _NL: /\r?\n/
 COMMENT: /#[^\n]*/
 %ignore COMMENT
@@ -169,14 +169,15 @@ HELP: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
 class ConsoleError(Exception):
     """A parse or budget error, with where it happened and a suggestion."""
 
-    message: str
-    line: int = 0
-    column: int = 0
-    suggestion: str = ""
+    def __init__(self, message: str, line: int = 0, column: int = 0, suggestion: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.suggestion = suggestion
 
     def __str__(self) -> str:
         where = f"line {self.line}, column {self.column}: " if self.line else ""
@@ -307,8 +308,11 @@ class _Compile(Transformer[Token, Any]):
         return {"op": "vm.state", "vm": _text(vm), "requested_state": int(code)}
 
     def string_list(self, *values: Token) -> list[str]:
-        self._tick()
-        return [_text(v) for v in values]
+        items = []
+        for value in values:
+            self._tick()
+            items.append(_text(value))
+        return items
 
     def tasks_clause(self, values: list[str]) -> list[str]:
         return values
@@ -419,7 +423,7 @@ class _Compile(Transformer[Token, Any]):
 
 
 def _first_word(text: str, line: int) -> str:
-    lines = text.splitlines()
+    lines = text.split("\n")
     if 0 < line <= len(lines):
         words = lines[line - 1].split()
         return words[0] if words else ""
@@ -440,7 +444,9 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ConsoleError:
         return ConsoleError("the command is incomplete; see 'help " + first.lower() + "'", line, column)
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
         expected = sorted({_pretty(name) for name in exc.expected if not name.startswith("_")} - {"$end"})
-        return ConsoleError("the command ends too early; expected " + ", ".join(expected[:8]), line, column)
+        lines = text.split("\n")
+        end_column = len(lines[line - 1].rstrip()) + 1 if 0 < line <= len(lines) else column
+        return ConsoleError("the command ends too early; expected " + ", ".join(expected[:8]), line, end_column)
     if isinstance(exc, UnexpectedToken):
         got = str(exc.token)
         expected = sorted({_pretty(name) for name in exc.expected if not name.startswith("_")})
@@ -449,7 +455,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ConsoleError:
         shown = ", ".join(expected[:8])
         return ConsoleError(f"unexpected '{got}'; expected {shown}", line, column, suggestion)
     if isinstance(exc, UnexpectedCharacters):
-        char = text.splitlines()[line - 1][column - 1] if line and column else "?"
+        char = getattr(exc, "char", "") or "?"
         return ConsoleError(f"unexpected character {char!r}", line, column)
     return ConsoleError("the command could not be understood", line, column)
 
@@ -502,7 +508,7 @@ def parse(text: str) -> list[Command]:
     except (LarkError, RecursionError):
         raise ConsoleError("the command could not be understood") from None
     commands: list[Command] = []
-    lines = text.splitlines()
+    lines = text.split("\n")
     compiler = _Compile(budget)
     if len(tree.children) > MAX_COMMANDS:
         raise ConsoleError(f"at most {MAX_COMMANDS} commands at once")

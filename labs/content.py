@@ -100,10 +100,10 @@ def validate_lab_folder(folder: Path) -> tuple[list[Problem], LabDefinition | No
 
     for key in sorted(set(data) - LAB_KEYS):
         problem(f"unknown key '{key}' (allowed: {', '.join(sorted(LAB_KEYS))})", f"{key}:")
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            problem(f"missing required key '{key}'")
-    if problems:
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    for key in missing:
+        problem(f"missing required key '{key}'")
+    if missing:
         return problems, None
     if data["slug"] != folder.name:
         problem(f"slug '{data['slug']}' must equal the folder name '{folder.name}'", "slug:")
@@ -152,8 +152,7 @@ def validate_lab_folder(folder: Path) -> tuple[list[Problem], LabDefinition | No
     used |= engine.variables_in(manual_md)
     for name in sorted(used - set(variants)):
         problem(f"'${{{name}}}' is used but no variant named '{name}' is declared", "${" + name + "}")
-    if not problems:
-        _check_buildable(definition, problem)
+    _check_buildable(definition, problem)
     lab = LabDefinition(
         slug=str(data["slug"]),
         title=str(data["title"]),
@@ -253,6 +252,11 @@ def _check_checks(definition: dict[str, Any], problem: Any) -> int:
 
 
 def _variant_combinations(variants: dict[str, Any]) -> list[dict[str, Any]]:
+    variants = {
+        name: spec
+        for name, spec in variants.items()
+        if isinstance(spec, dict) and isinstance(spec.get("choices"), list) and spec["choices"]
+    }
     names = sorted(variants)
     combos = itertools.product(*(variants[name]["choices"] for name in names))
     return [dict(zip(names, combo, strict=True)) for combo in itertools.islice(combos, MAX_VARIANT_COMBINATIONS)]
@@ -268,7 +272,7 @@ def _check_buildable(definition: dict[str, Any], problem: Any) -> None:
         except SimError as exc:
             where = f" (with {params})" if params else ""
             problem(f"the scenario does not build on the simulator{where}: {exc}", "scenario:")
-            return
+            break
     for line in definition["solve"]:
         if not isinstance(line, str):
             problem("each solve entry must be a console line (a string)", "solve:")

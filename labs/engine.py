@@ -10,6 +10,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from labs.sim.errors import SimError
@@ -98,6 +99,11 @@ def substitute(value: Any, params: dict[str, Any]) -> Any:
     return value
 
 
+def substitute_html(html: str, params: dict[str, Any]) -> str:
+    """Replace ${name} in already-sanitised HTML with the HTML-escaped variant value."""
+    return _VAR.sub(lambda m: escape(str(params[m.group(1)])) if m.group(1) in params else m.group(0), html)
+
+
 def variables_in(value: Any) -> set[str]:
     """Every ${name} used anywhere in `value` (for validation)."""
     found: set[str] = set()
@@ -145,13 +151,15 @@ def replay(
     params: dict[str, Any],
     actions: list[dict[str, Any]],
     *,
-    time_budget_s: float = RUN_TIME_BUDGET_S,
-    event_budget: int = RUN_EVENT_BUDGET,
+    time_budget_s: float | None = None,
+    event_budget: int | None = None,
 ) -> Replay:
     """Build the host from the lab's scenario and apply every action in order; a failing action changes nothing."""
     from labs.sim.actions import apply as apply_action
     from labs.sim.host import Host
 
+    time_budget_s = RUN_TIME_BUDGET_S if time_budget_s is None else time_budget_s
+    event_budget = RUN_EVENT_BUDGET if event_budget is None else event_budget
     started = time.perf_counter()
     host = Host(substitute(definition["scenario"], params), seed=seed)
     steps: list[Step] = []
@@ -467,9 +475,9 @@ def evaluate(
             body = dict(step.result or {})
             events = outcome.host.trace.events[step.first_event - 1 : step.last_event]
             result["output"] = body
-            result["events"] = events[:TRACE_EVENTS_KEPT]
+            result["events"] = events[:TRACE_EVENTS_KEPT] if body.get("op") == "io" else events[:50]
             result["events_total"] = len(events)
-            return Outcome("passed", body.get("message") or "Done.", result)
+            return Outcome("passed", describe(step.action, body, events), result)
         assert step.error is not None
         result["error"] = step.error
         return Outcome("failed", str(step.error.get("message")), result)
@@ -486,6 +494,34 @@ def evaluate(
         {"checks": [c.to_dict() for c in checks], "state": snapshot_summary, "actions": len(outcome.steps)},
         earned,
     )
+
+
+def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """One sentence for the learner about what an action did."""
+    op = action.get("op")
+    if result.get("message"):
+        return str(result["message"])
+    if op == "io":
+        c = result.get("counters", {})
+
+        def n(key: str, noun: str, plural: str = "") -> str:
+            value = int(c.get(key, 0))
+            return f"{value} {noun if value == 1 else plural or noun + 's'}"
+
+        what = f"{str(result.get('op_kind', 'I/O')).capitalize()} of {result.get('bytes', 0):,} bytes"
+        counts = ", ".join((
+            n("vm_exits", "VM exit"), n("port_accesses", "port access", "port accesses"),
+            n("root_user_transitions", "root user-mode transition"), n("vmbus_packets", "VMBus packet"),
+        ))
+        return f"{what} on {result.get('vm')} took the {result.get('path')} path: {counts}."
+    if op == "wmi.query":
+        count = result.get("count", 0)
+        return f"{count} instance{'' if count == 1 else 's'} of {result.get('class')}."
+    if op == "access":
+        return ("Allowed: " if result.get("allowed") else "Denied: ") + str(result.get("reason", ""))
+    if events:
+        return str(events[-1].get("summary", "Done."))
+    return "Done."
 
 
 def _summary(host: Any) -> dict[str, Any]:

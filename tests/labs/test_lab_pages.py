@@ -1,0 +1,217 @@
+"""Lab pages: the console over htmx and plain forms, polling, hints, reset, traces; ids of others are 404."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from labs import services
+from labs.models import Lab, LabAction, LabAttempt, LabRun
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _lab_url(lab: Lab) -> str:
+    return reverse("labs:lab", kwargs={"course": lab.item.course.slug, "lab": lab.item.slug})
+
+
+def _token(html: str, name: str = "console-token") -> str:
+    match = re.search(rf'value="([0-9a-f-]{{36}})" id="{name}"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+def test_the_lab_page_shows_the_manual_tasks_with_my_variant_and_the_console(alice_client: Client, io_lab: Lab) -> None:
+    page = alice_client.get(_lab_url(io_lab))
+    assert page.status_code == 200
+    html = page.content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    assert attempt.params["legacy_vm"] in html and "${legacy_vm}" not in html
+    assert '<label for="console-input">' in html
+    assert 'hx-headers=\'{"X-CSRFToken"' in html
+    assert "answer-key" not in html and "Answer key" not in html
+
+
+def test_a_console_command_over_htmx_returns_a_polling_run_then_its_result(alice_client: Client, io_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    response = alice_client.post(
+        reverse("labs:console", kwargs={"attempt_id": attempt.pk}),
+        {"source": f"io write 100KB on {attempt.params['legacy_vm']}", "client_token": _token(html)},
+        **HX,
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    run = LabRun.objects.get(attempt=attempt)
+    assert f'hx-get="{reverse("labs:run", kwargs={"run_id": run.pk})}"' in body and "every 1s" in body
+    assert 'hx-swap-oob="true"' in body, "the form gets a fresh token for the next command"
+    services.lab_run_execute(run.pk)
+    finished = alice_client.get(reverse("labs:run", kwargs={"run_id": run.pk}), **HX).content.decode()
+    assert "hx-trigger" not in finished, "polling stops once the run is finished"
+    assert "emulated path" in finished and reverse("labs:trace", kwargs={"run_id": run.pk}) in finished
+
+
+def test_a_double_submit_is_recorded_once(alice_client: Client, io_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    data = {"source": "reboot", "client_token": _token(html)}
+    url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
+    alice_client.post(url, data, **HX)
+    alice_client.post(url, data, **HX)
+    assert LabAction.objects.filter(attempt=attempt).count() == 1
+    assert LabRun.objects.filter(attempt=attempt).count() == 1
+
+
+def test_a_garbage_command_gets_a_clear_error_and_records_nothing(alice_client: Client, io_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
+    htmx = alice_client.post(url, {"source": "vm strat web", "client_token": _token(html)}, **HX)
+    assert htmx.status_code == 200 and htmx["HX-Retarget"] == "#console-feedback"
+    assert "line 1, column 4: unexpected &#x27;strat&#x27;" in htmx.content.decode()
+    plain = alice_client.post(url, {"source": "vm strat web", "client_token": _token(html)})
+    assert plain.status_code == 400
+    assert ">vm strat web</textarea>" in plain.content.decode(), "what the learner typed is kept"
+    assert not LabAction.objects.filter(attempt=attempt).exists()
+
+
+def test_a_missing_or_forged_token_is_a_400(alice_client: Client, io_lab: Lab) -> None:
+    alice_client.get(_lab_url(io_lab))
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
+    assert alice_client.post(url, {"source": "reboot", "client_token": "not-a-uuid"}).status_code == 400
+    assert alice_client.post(reverse("labs:check", kwargs={"attempt_id": attempt.pk}), {}).status_code == 400
+
+
+def test_help_works_without_javascript(alice_client: Client, io_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    page = alice_client.post(
+        reverse("labs:console", kwargs={"attempt_id": attempt.pk}), {"source": "help io", "client_token": _token(html)}
+    )
+    assert page.status_code == 200 and "trace one I/O request" in page.content.decode()
+
+
+def test_check_my_work_and_hints_without_javascript(alice_client: Client, azman_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
+    response = alice_client.post(
+        reverse("labs:check", kwargs={"attempt_id": attempt.pk}), {"client_token": _token(html, "check-token")}
+    )
+    assert response.status_code == 302
+    run = LabRun.objects.get(attempt=attempt, kind=LabRun.Kind.CHECK)
+    services.lab_run_execute(run.pk)
+    page = alice_client.get(_lab_url(azman_lab)).content.decode()
+    assert "not yet: Expected" in page
+    hint = alice_client.post(reverse("labs:hint", kwargs={"attempt_id": attempt.pk}), {"check": "scope-exists"}, **HX)
+    assert "Scopes are created under the application" in hint.content.decode()
+    assert (
+        alice_client.post(reverse("labs:hint", kwargs={"attempt_id": attempt.pk}), {"check": "nope"}).status_code == 400
+    )
+
+
+def test_reset_starts_a_new_attempt(alice_client: Client, io_lab: Lab) -> None:
+    alice_client.get(_lab_url(io_lab))
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    assert alice_client.post(reverse("labs:reset", kwargs={"attempt_id": attempt.pk})).status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == LabAttempt.Status.RESET
+    assert LabAttempt.objects.filter(user__username="alice", lab=io_lab, status="active").count() == 1
+
+
+def _finished_io_run(user: Any, lab: Lab, vm_key: str) -> LabRun:
+    attempt = services.lab_attempt_current(user, lab)
+    vm = attempt.params[vm_key]
+    run = services.lab_action_submit(
+        attempt, f"io write 100KB on {vm}", {"op": "io", "vm": vm, "op_kind": "write", "bytes": 102400}, uuid.uuid4()
+    ).run
+    done = services.lab_run_execute(run.pk)
+    assert done is not None
+    return done
+
+
+def test_trace_and_compare_pages_show_precomputed_steps(alice: Any, alice_client: Client, io_lab: Lab) -> None:
+    emulated = _finished_io_run(alice, io_lab, "legacy_vm")
+    synthetic = _finished_io_run(alice, io_lab, "enlightened_vm")
+    trace = alice_client.get(reverse("labs:trace", kwargs={"run_id": emulated.pk}))
+    assert trace.status_code == 200
+    assert emulated.result["events"][5]["summary"].split("(")[0][:40] in trace.content.decode()
+    url = reverse("labs:compare", kwargs={"attempt_id": emulated.attempt_id})
+    compare = alice_client.get(url, {"a": emulated.pk, "b": synthetic.pk})
+    assert compare.status_code == 200 and "data-trace-compare" in compare.content.decode()
+    assert alice_client.get(url, {"a": "x", "b": synthetic.pk}).status_code == 400
+
+
+def test_another_learners_attempts_and_runs_are_404(alice: Any, bob_client: Client, io_lab: Lab) -> None:
+    run = _finished_io_run(alice, io_lab, "legacy_vm")
+    attempt_id = run.attempt_id
+    for name in ("labs:console", "labs:check", "labs:hint", "labs:reset"):
+        response = bob_client.post(
+            reverse(name, kwargs={"attempt_id": attempt_id}),
+            {"source": "reboot", "client_token": str(uuid.uuid4()), "check": "x"},
+        )
+        assert response.status_code == 404, name
+    assert bob_client.get(reverse("labs:compare", kwargs={"attempt_id": attempt_id})).status_code == 404
+    assert bob_client.get(reverse("labs:run", kwargs={"run_id": run.pk})).status_code == 404
+    assert bob_client.get(reverse("labs:trace", kwargs={"run_id": run.pk})).status_code == 404
+    assert bob_client.get(reverse("labs:replay", kwargs={"attempt_id": attempt_id})).status_code == 403
+    assert LabAction.objects.filter(attempt_id=attempt_id).count() == 1
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(anon_client: Client, alice: Any, io_lab: Lab) -> None:
+    run = _finished_io_run(alice, io_lab, "legacy_vm")
+    for url in (
+        _lab_url(io_lab),
+        reverse("labs:run", kwargs={"run_id": run.pk}),
+        reverse("labs:trace", kwargs={"run_id": run.pk}),
+        reverse("labs:compare", kwargs={"attempt_id": run.attempt_id}),
+        reverse("labs:replay", kwargs={"attempt_id": run.attempt_id}),
+    ):
+        response = anon_client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+    post = anon_client.post(reverse("labs:console", kwargs={"attempt_id": run.attempt_id}), {"source": "reboot"})
+    assert post.status_code == 302
+
+
+def test_an_instructor_replays_any_attempt_read_only(alice: Any, ian_client: Client, io_lab: Lab) -> None:
+    run = _finished_io_run(alice, io_lab, "legacy_vm")
+    page = ian_client.get(reverse("labs:replay", kwargs={"attempt_id": run.attempt_id}))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "io write 100KB on" in html and "<textarea" not in html
+
+
+def test_unknown_lab_slug_is_404(alice_client: Client, io_lab: Lab) -> None:
+    url = reverse("labs:lab", kwargs={"course": io_lab.item.course.slug, "lab": "no-such-lab"})
+    assert alice_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("runs", [3, 25])
+def test_the_lab_page_query_count_does_not_grow_with_runs(
+    alice: Any, alice_client: Client, io_lab: Lab, runs: int, django_assert_num_queries: Any
+) -> None:
+    attempt = services.lab_attempt_current(alice, io_lab)
+    for _ in range(runs):
+        services.lab_run_execute(
+            services.lab_action_submit(attempt, "reboot", {"op": "host.reboot"}, uuid.uuid4()).run.pk
+        )
+    with django_assert_num_queries(8):
+        assert alice_client.get(_lab_url(io_lab)).status_code == 200
+
+
+@pytest.mark.parametrize("runs", [3, 25])
+def test_the_run_poll_query_count_is_constant(
+    alice: Any, alice_client: Client, io_lab: Lab, runs: int, django_assert_num_queries: Any
+) -> None:
+    attempt = services.lab_attempt_current(alice, io_lab)
+    ids = [
+        services.lab_action_submit(attempt, "reboot", {"op": "host.reboot"}, uuid.uuid4()).run.pk for _ in range(runs)
+    ]
+    with django_assert_num_queries(3):
+        assert alice_client.get(reverse("labs:run", kwargs={"run_id": ids[-1]}), **HX).status_code == 200
