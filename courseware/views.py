@@ -21,6 +21,13 @@ class HtmxHttpRequest(HttpRequest):
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
+def _see_other(url: str) -> HttpResponse:
+    """Redirect after a POST with 303, so that reloading the next page never re-submits."""
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
 def _get_item(course_slug: str, item_slug: str, kind: str, *related: str) -> Item:
     """A live (not archived) item of a course by slugs, with its course; 404 otherwise."""
     return get_object_or_404(
@@ -80,7 +87,7 @@ def lesson_complete(request: HtmxHttpRequest, course: str, lesson: str) -> HttpR
         return render(
             request, "courseware/lesson.html#complete", {"course": item.course, "item": item, "progress": progress}
         )
-    return redirect(reverse("courseware:lesson", args=[course, lesson]) + "#complete")
+    return _see_other(reverse("courseware:lesson", args=[course, lesson]) + "#complete")
 
 
 def _quiz_context(
@@ -151,7 +158,7 @@ def quiz_submit(request: HtmxHttpRequest, course: str, quiz: str, attempt_id: in
     if request.htmx:
         context = _quiz_context(request, item, attempt.quiz, attempt, progress)
         return render(request, "courseware/quiz.html#panel", context)
-    return redirect(reverse("courseware:quiz", args=[course, quiz]) + "#result", status=303)
+    return _see_other(reverse("courseware:quiz", args=[course, quiz]) + "#result")
 
 
 @require_GET
