@@ -37,7 +37,7 @@ def test_opening_a_quiz_starts_an_attempt_and_reloading_resumes_it(sample_course
     again, submit_again = _start(alice_client, BASICS)
     assert submit_again == submit and QuizAttempt.objects.count() == 1
     controls = re.findall(r'id="(f-[^"]+)"', page)
-    assert len(controls) == 6 and re.findall(r'id="(f-[^"]+)"', again) == controls  # same shuffled order
+    assert len(controls) == 8 and re.findall(r'id="(f-[^"]+)"', again) == controls  # same shuffled order
 
 
 def test_every_control_is_labelled_and_each_question_is_a_fieldset(sample_course: Course, alice_client: Client) -> None:
