@@ -161,7 +161,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
+    "sweep-lab-runs": {"task": "labs.tasks.sweep_lab_runs", "schedule": 10.0},
 }
+
+# --- Lab runs (see labs/services.py) ------------------------------------------------------------
+# A pending run whose nudge is older than this is re-sent; a running run claimed longer ago than the stale
+# limit (its worker died) is taken over. The fault delay exists only for the worker-kill tests.
+LAB_RUN_PENDING_SECONDS = env_int("LAB_RUN_PENDING_SECONDS", 10, minimum=0, maximum=3600)
+LAB_RUN_STALE_SECONDS = env_int("LAB_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 15, minimum=0, maximum=3600)
+LAB_RUN_FAULT_DELAY_SECONDS = env_int("LAB_RUN_FAULT_DELAY_SECONDS", 0, minimum=0, maximum=60)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Accounts -----------------------------------------------------------------------------------

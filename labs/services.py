@@ -156,7 +156,7 @@ def _enqueue_on_commit(run_id: int) -> None:
 
 def _send(task: Any, run_id: int) -> None:
     try:
-        task.delay(run_id)
+        task.apply_async((run_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
     except Exception:  # noqa: BLE001 - a broker outage must not lose the run: the sweeper re-sends it
         log.warning("could not enqueue lab run %s; the sweeper will re-send it", run_id, exc_info=True)
 

@@ -24,7 +24,7 @@ def test_an_action_creates_its_log_entry_and_a_pending_run_and_enqueues_after_co
     alice: Any, io_lab: Lab, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[int] = []
-    monkeypatch.setattr("labs.tasks.execute_lab_run.delay", lambda run_id: sent.append(run_id))
+    monkeypatch.setattr("labs.tasks.execute_lab_run.apply_async", lambda args, **kw: sent.append(args[0]))
     attempt = services.lab_attempt_current(alice, io_lab)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = _act(attempt, {"op": "io", "vm": attempt.params["legacy_vm"], "op_kind": "write", "bytes": 102400})
@@ -160,7 +160,7 @@ def test_a_run_interrupted_too_often_could_not_be_evaluated(alice: Any, io_lab: 
 
 def test_the_sweeper_resends_lost_and_stale_runs_only(alice: Any, io_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[int] = []
-    monkeypatch.setattr("labs.tasks.execute_lab_run.delay", lambda run_id: sent.append(run_id))
+    monkeypatch.setattr("labs.tasks.execute_lab_run.apply_async", lambda args, **kw: sent.append(args[0]))
     attempt = services.lab_attempt_current(alice, io_lab)
     lost, fresh, stale, finished = (_act(attempt, {"op": "host.reboot"}) for _ in range(4))
     old = timezone.now() - timedelta(minutes=5)
