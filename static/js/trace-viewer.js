@@ -88,7 +88,7 @@
     if (controls) controls.hidden = false;
     root.classList.add("tv-enhanced");
     this.links.forEach(function (link, i) { if (link) link.tabIndex = i === 0 ? 0 : -1; });
-    this.render(null, false);
+    this.render(false);
   }
 
   Viewer.prototype.boxIdOf = function (i) {
@@ -143,38 +143,32 @@
     opts = opts || {};
     if (!this.count) return;
     i = Math.max(0, Math.min(this.count - 1, i));
-    var previous = this.index;
     this.index = i;
-    this.render(previous, !opts.quiet && !this.isPlaying());
+    this.render(!opts.quiet && !this.isPlaying());
     if (!opts.fromCompare && this.linked()) this.compare.syncFrom(this, i);
   };
 
-  Viewer.prototype.render = function (previous, announce) {
+  Viewer.prototype.render = function (announce) {
     if (!this.count) return;
     var i = this.index;
     var event = this.events[i];
     var focusInList = this.list && this.list.contains(document.activeElement);
     // Diagram: the current box and the edge from the previous step's box.
-    var keys = Object.keys(this.boxes);
-    for (var k = 0; k < keys.length; k++) this.boxes[keys[k]].classList.remove("is-current", "is-previous");
+    var lit = this.svg ? this.svg.querySelectorAll(".tv-box.is-current, .tv-box.is-previous") : [];
+    for (var k = 0; k < lit.length; k++) lit[k].classList.remove("is-current", "is-previous");
     var box = this.boxOf(i);
     var before = i > 0 ? this.boxOf(i - 1) : null;
     if (box) box.classList.add("is-current");
     if (before && before !== box) before.classList.add("is-previous");
     this.drawEdge(before, box);
-    // List: aria-current, visible marker, roving tab stop.
-    if (previous !== null && previous !== undefined && this.items[previous]) {
-      this.items[previous].classList.remove("is-current");
-      this.links[previous].removeAttribute("aria-current");
-      this.links[previous].tabIndex = -1;
+    // List: aria-current, visible marker, roving tab stop (the server marked step 1 as shown).
+    var shown = this.shown === undefined ? 0 : this.shown;
+    if (shown !== i && this.items[shown]) {
+      this.items[shown].classList.remove("is-current");
+      this.links[shown].removeAttribute("aria-current");
+      this.links[shown].tabIndex = -1;
     }
-    for (var p = 0; p < this.items.length; p++) {
-      if (p !== i && this.items[p].classList.contains("is-current")) {
-        this.items[p].classList.remove("is-current");
-        this.links[p].removeAttribute("aria-current");
-        this.links[p].tabIndex = -1;
-      }
-    }
+    this.shown = i;
     var item = this.items[i];
     var link = this.links[i];
     if (item) {
@@ -291,7 +285,7 @@
     var wasPlaying = this.timer !== null;
     this.stopTimer();
     this.setPlayLabel(false);
-    if (wasPlaying) this.render(null, true); // announce where it stopped
+    if (wasPlaying) this.render(true); // announce where it stopped
     return true;
   };
 
@@ -545,7 +539,7 @@
     this.stopTimer();
     this.viewers.forEach(function (v) {
       v.setPlayLabel(false);
-      if (wasPlaying) v.render(null, true);
+      if (wasPlaying) v.render(true);
     });
     return true;
   };
@@ -592,12 +586,13 @@
   }
 
   function init(scope) {
-    var roots = (scope || document).querySelectorAll("[data-trace-viewer]");
+    var roots = Array.prototype.slice.call((scope || document).querySelectorAll("[data-trace-viewer]"));
+    if (scope && scope.matches && scope.matches("[data-trace-viewer]")) roots.push(scope);
     for (var i = 0; i < roots.length; i++) {
       if (!roots[i].traceViewer) roots[i].traceViewer = new Viewer(roots[i]);
     }
-    var containers = (scope || document).querySelectorAll("[data-trace-compare]");
-    if (scope && scope.matches && scope.matches("[data-trace-compare]")) containers = [scope];
+    var containers = Array.prototype.slice.call((scope || document).querySelectorAll("[data-trace-compare]"));
+    if (scope && scope.closest && scope.closest("[data-trace-compare]")) containers.push(scope.closest("[data-trace-compare]"));
     for (var c = 0; c < containers.length; c++) {
       var container = containers[c];
       if (container.traceCompare) continue;
