@@ -59,9 +59,14 @@ def outline(request: HttpRequest, course: str) -> HttpResponse:
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     item = _get_item(course, lesson, Item.Kind.LESSON, "lesson")
-    siblings = Item.objects.filter(course_id=item.course_id, archived=False).only("kind", "slug", "title", "position")
+    siblings = Item.objects.filter(course_id=item.course_id, archived=False).only(
+        "course_id", "kind", "slug", "title", "position"
+    )
     previous_item = siblings.filter(position__lt=item.position).order_by("-position").first()
     next_item = siblings.filter(position__gt=item.position).order_by("position").first()
+    for neighbour in (previous_item, next_item):
+        if neighbour is not None:
+            neighbour.course = item.course  # for its URL, without a query
     progress = services.lesson_visit(request.user, item)  # type: ignore[arg-type]
     return render(
         request,
