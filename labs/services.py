@@ -204,20 +204,22 @@ def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
 
 
 def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | None:
-    finished_at = timezone.now()
+    fields = {
+        "status": outcome.status,
+        "result": outcome.result,
+        "message": outcome.message,
+        "points": outcome.points,
+        "finished_at": timezone.now(),
+    }
+    needs_progress = run.kind == LabRun.Kind.CHECK and outcome.status in (LabRun.Status.PASSED, LabRun.Status.FAILED)
     with transaction.atomic():
-        stored = LabRun.objects.filter(pk=run.pk, status=LabRun.Status.RUNNING, lease=lease).update(
-            status=outcome.status,
-            result=outcome.result,
-            message=outcome.message,
-            points=outcome.points,
-            finished_at=finished_at,
-        )
+        stored = LabRun.objects.filter(pk=run.pk, status=LabRun.Status.RUNNING, lease=lease).update(**fields)
         if not stored:
             return None  # our claim was taken over by a recovery; its result is the record
-        if run.kind == LabRun.Kind.CHECK and outcome.status in (LabRun.Status.PASSED, LabRun.Status.FAILED):
+        if needs_progress:
             _record_progress(run.attempt, outcome)
-    run.refresh_from_db()
+    for name, value in fields.items():
+        setattr(run, name, value)
     return run
 
 
