@@ -58,28 +58,64 @@ ROOT_USER_OPTIONAL: tuple[tuple[str, str, str], ...] = ()
 
 ALIASES: dict[str, dict[str, str]] = {
     "root-user": {
-        "vmms.exe": "vmms", "vmms": "vmms", "wmi provider": "wmi", "wmi": "wmi", "wmiprvse.exe": "wmi",
-        "vmwp.exe": "vmwp", "vmwp": "vmwp",
+        "vmms.exe": "vmms",
+        "vmms": "vmms",
+        "wmi provider": "wmi",
+        "wmi": "wmi",
+        "wmiprvse.exe": "wmi",
+        "vmwp.exe": "vmwp",
+        "vmwp": "vmwp",
     },
     "root-kernel": {
-        "storvsp": "storvsp", "storvsp.sys": "storvsp", "netvsp": "netvsp", "netvsp.sys": "netvsp",
-        "vmbus.sys": "vmbus", "vmbus": "vmbus", "vid.sys": "vid", "vid": "vid",
-        "root storage stack": "storage", "storage stack": "storage", "vhd": "storage", "vhdmp.sys": "storage",
-        "vmswitch.sys": "network", "vmswitch": "network", "virtual switch": "network",
+        "storvsp": "storvsp",
+        "storvsp.sys": "storvsp",
+        "netvsp": "netvsp",
+        "netvsp.sys": "netvsp",
+        "vmbus.sys": "vmbus",
+        "vmbus": "vmbus",
+        "vid.sys": "vid",
+        "vid": "vid",
+        "root storage stack": "storage",
+        "storage stack": "storage",
+        "vhd": "storage",
+        "vhdmp.sys": "storage",
+        "vmswitch.sys": "network",
+        "vmswitch": "network",
+        "virtual switch": "network",
         "root network stack": "network",
     },
     "child-user": {"application": "app", "app": "app", "guest os": "syscall"},
     "child-kernel": {
-        "ntfs.sys": "fs", "vfs/ext3": "fs", "fastfat.sys": "fs", "file system": "fs",
-        "volmgr.sys": "volume", "ftdisk.sys": "volume", "dmio.sys": "volume", "volume manager": "volume",
-        "disk.sys": "disk", "block layer": "disk", "disk class": "disk",
-        "atapi.sys": "ide", "ata driver": "ide", "pciide.sys": "ide", "intelide.sys": "ide",
-        "storflt.sys": "storvsc", "storflt": "storvsc", "storvsc.sys": "storvsc", "storvsc": "storvsc",
-        "blkvsc": "storvsc", "blkvsc.sys": "storvsc",
-        "vmbus": "vmbus", "vmbus.sys": "vmbus",
-        "tcpip.sys": "tcpip", "tcp/ip stack": "tcpip",
-        "netvsc": "netvsc", "netvsc.sys": "netvsc", "netvsc50.sys": "netvsc",
-        "dc21x4.sys": "nic", "tulip": "nic",
+        "ntfs.sys": "fs",
+        "vfs/ext3": "fs",
+        "fastfat.sys": "fs",
+        "file system": "fs",
+        "volmgr.sys": "volume",
+        "ftdisk.sys": "volume",
+        "dmio.sys": "volume",
+        "volume manager": "volume",
+        "disk.sys": "disk",
+        "block layer": "disk",
+        "disk class": "disk",
+        "atapi.sys": "ide",
+        "ata driver": "ide",
+        "pciide.sys": "ide",
+        "intelide.sys": "ide",
+        "storflt.sys": "storvsc",
+        "storflt": "storvsc",
+        "storvsc.sys": "storvsc",
+        "storvsc": "storvsc",
+        "blkvsc": "storvsc",
+        "blkvsc.sys": "storvsc",
+        "vmbus": "vmbus",
+        "vmbus.sys": "vmbus",
+        "tcpip.sys": "tcpip",
+        "tcp/ip stack": "tcpip",
+        "netvsc": "netvsc",
+        "netvsc.sys": "netvsc",
+        "netvsc50.sys": "netvsc",
+        "dc21x4.sys": "nic",
+        "tulip": "nic",
         "hypercall adapter": "hypercall",
         "guest os": "syscall",
     },
@@ -249,8 +285,19 @@ def diagram_for(trace: dict[str, Any]) -> dict[str, Any]:
         return BAND_HEADER + rows * (BOX_HEIGHT + GAP)
 
     def place(band: str, label: str, kind: str, x: int, y: int, w: int, h: int, per_row: int) -> None:
-        band_rows.append({"id": band, "label": label, "kind": kind, "x": x, "y": y, "w": w, "h": h,
-                          "label_x": x + GAP, "label_y": y + 17})
+        band_rows.append(
+            {
+                "id": band,
+                "label": label,
+                "kind": kind,
+                "x": x,
+                "y": y,
+                "w": w,
+                "h": h,
+                "label_x": x + GAP,
+                "label_y": y + 17,
+            }
+        )
         for index, (box_id, (name, role, components, fixed)) in enumerate(bands.get(band, {}).items()):
             row, col = divmod(index, per_row)
             bx = x + GAP + col * (BOX_WIDTH + GAP)
@@ -259,12 +306,26 @@ def diagram_for(trace: dict[str, Any]) -> dict[str, Any]:
             first = ", ".join(named) if named else name
             lines = _wrap(first, lines=1) + (_wrap(role, lines=1) if role else [])
             title = first + (f" ({role})" if role else "")
-            boxes.append({
-                "id": box_id, "label": lines, "title": title, "band": band, "x": bx, "y": by, "w": BOX_WIDTH,
-                "h": BOX_HEIGHT, "cx": bx + BOX_WIDTH // 2, "cy": by + BOX_HEIGHT // 2,
-                "text_x": bx + BOX_WIDTH // 2, "text_y": by + (19 if len(lines) > 1 else 28),
-                "marker_x": bx + 4, "marker_y": by + 15, "components": components, "fixed": fixed,
-            })
+            boxes.append(
+                {
+                    "id": box_id,
+                    "label": lines,
+                    "title": title,
+                    "band": band,
+                    "x": bx,
+                    "y": by,
+                    "w": BOX_WIDTH,
+                    "h": BOX_HEIGHT,
+                    "cx": bx + BOX_WIDTH // 2,
+                    "cy": by + BOX_HEIGHT // 2,
+                    "text_x": bx + BOX_WIDTH // 2,
+                    "text_y": by + (19 if len(lines) > 1 else 28),
+                    "marker_x": bx + 4,
+                    "marker_y": by + 15,
+                    "components": components,
+                    "fixed": fixed,
+                }
+            )
 
     y = GAP
     for mode in ("user", "kernel"):
@@ -272,8 +333,16 @@ def diagram_for(trace: dict[str, Any]) -> dict[str, Any]:
         height = band_height(rows)
         for index, col in enumerate(columns):
             x = GAP + index * (COLUMN_WIDTH + GAP)
-            place(f"{col}-{mode}", f"{column_names[col]}: {MODE_NAMES[mode]}", f"{'root' if col == 'root' else 'child'}"
-                  f"-{mode}", x, y, COLUMN_WIDTH, height, BOXES_PER_ROW)
+            place(
+                f"{col}-{mode}",
+                f"{column_names[col]}: {MODE_NAMES[mode]}",
+                f"{'root' if col == 'root' else 'child'}-{mode}",
+                x,
+                y,
+                COLUMN_WIDTH,
+                height,
+                BOXES_PER_ROW,
+            )
         y += height + GAP
     per_row = max(1, (width - GAP) // (BOX_WIDTH + GAP))
     for band, label in (("hypervisor", "Hypervisor"), ("hardware", "Hardware")):
@@ -397,12 +466,13 @@ def layer_stack(event: Event) -> list[str]:
     where = "root partition" if partition == "root" else f"child partition {partition}"
     if mode == "hypervisor":
         return ["hypervisor", str(event.get("component") or "hypervisor")] + (
-            [f"on behalf of {where}"] if partition else [])
+            [f"on behalf of {where}"] if partition else []
+        )
     return [where, MODE_NAMES[mode], str(event.get("component") or "")]
 
 
 def mode_transition(event: Event, previous: Event | None) -> str:
-    """"kernel -> user" style text for a mode_switch or a change of partition/mode since the previous step, or ""."""
+    """Text such as "kernel -> user" for a mode_switch, or for a change of partition/mode since the previous step."""
     if event.get("kind") == "mode_switch" and event.get("to_mode"):
         to_mode = str(event["to_mode"])
         from_mode = "kernel" if to_mode == "user" else "user"
@@ -437,8 +507,13 @@ def viewer_context(trace: dict[str, Any], viewer_id: str, label: str = "") -> di
         "count": len(events),
         "diagram": diagram_for(trace),
         "items": [
-            {"n": n, "seq": event.get("seq", n), "summary": event.get("summary", ""), "kind": event.get("kind", ""),
-             "box": component_box_id(event)}
+            {
+                "n": n,
+                "seq": event.get("seq", n),
+                "summary": event.get("summary", ""),
+                "kind": event.get("kind", ""),
+                "box": component_box_id(event),
+            }
             for n, event in enumerate(events, start=1)
         ],
         "kinds": list(kinds.items()),

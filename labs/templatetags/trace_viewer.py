@@ -15,4 +15,3 @@ register = template.Library()
 def trace_viewer_context(trace: dict[str, Any], viewer_id: str, label: str = "") -> dict[str, Any]:
     """The diagram, list items and first step of one trace, for `labs/_trace_viewer.html`."""
     return viewer_context(trace or {}, str(viewer_id or "trace"), str(label or ""))
-

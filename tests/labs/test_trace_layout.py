@@ -72,22 +72,54 @@ def test_boxes_do_not_overlap_and_stay_inside_the_drawing() -> None:
         assert box["x"] >= 0 and box["x"] + box["w"] <= diagram["width"]
         assert box["y"] >= 0 and box["y"] + box["h"] <= diagram["height"]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            apart = (a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"]
-                     or b["y"] + b["h"] <= a["y"])
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["w"] <= b["x"]
+                or b["x"] + b["w"] <= a["x"]
+                or a["y"] + a["h"] <= b["y"]
+                or b["y"] + b["h"] <= a["y"]
+            )
             assert apart, (a["id"], b["id"])
 
 
 def test_an_unknown_component_falls_back_to_its_partition_and_mode_band() -> None:
     strange = [
-        {"seq": 1, "t_ns": 0, "partition": "vm7", "component": "quantum.sys", "mode": "kernel", "kind": "teleport",
-         "summary": "Something new."},
-        {"seq": 2, "t_ns": 0, "partition": "root", "component": "vmcompute.exe", "mode": "user", "kind": "x",
-         "summary": "Another."},
-        {"seq": 3, "t_ns": 0, "partition": "root", "component": "SLAT walker", "mode": "hardware", "kind": "y",
-         "summary": "Hardware."},
-        {"seq": 4, "t_ns": 0, "partition": "vm7", "component": "apic", "mode": "hypervisor", "kind": "z",
-         "summary": "Hypervisor part."},
+        {
+            "seq": 1,
+            "t_ns": 0,
+            "partition": "vm7",
+            "component": "quantum.sys",
+            "mode": "kernel",
+            "kind": "teleport",
+            "summary": "Something new.",
+        },
+        {
+            "seq": 2,
+            "t_ns": 0,
+            "partition": "root",
+            "component": "vmcompute.exe",
+            "mode": "user",
+            "kind": "x",
+            "summary": "Another.",
+        },
+        {
+            "seq": 3,
+            "t_ns": 0,
+            "partition": "root",
+            "component": "SLAT walker",
+            "mode": "hardware",
+            "kind": "y",
+            "summary": "Hardware.",
+        },
+        {
+            "seq": 4,
+            "t_ns": 0,
+            "partition": "vm7",
+            "component": "apic",
+            "mode": "hypervisor",
+            "kind": "z",
+            "summary": "Hypervisor part.",
+        },
     ]
     diagram = diagram_for({"events": strange})
     boxes = _boxes(diagram)
@@ -115,14 +147,18 @@ def _assert_valid_alignment(rows: list[tuple[int | None, int | None]], n_a: int,
     assert all(a is not None or b is not None for a, b in rows)
 
 
-@pytest.mark.parametrize(("emulated", "synthetic", "device"), [
-    ("windows-2000", "windows-enlightened", "disk"),
-    ("windows-2000", "linux-ic-2.1", "disk"),
-    ("windows-2000", "linux-xen", "nic"),
-    ("windows-enlightened", "windows-2000", "nic"),
-])
-def test_alignment_pairs_app_request_and_app_complete_and_covers_every_step(emulated: str, synthetic: str,
-                                                                              device: str) -> None:
+@pytest.mark.parametrize(
+    ("emulated", "synthetic", "device"),
+    [
+        ("windows-2000", "windows-enlightened", "disk"),
+        ("windows-2000", "linux-ic-2.1", "disk"),
+        ("windows-2000", "linux-xen", "nic"),
+        ("windows-enlightened", "windows-2000", "nic"),
+    ],
+)
+def test_alignment_pairs_app_request_and_app_complete_and_covers_every_step(
+    emulated: str, synthetic: str, device: str
+) -> None:
     a = io_trace(emulated, device)["events"]
     b = io_trace(synthetic, device)["events"]
     rows = align_traces(a, b)
@@ -133,8 +169,11 @@ def test_alignment_pairs_app_request_and_app_complete_and_covers_every_step(emul
     assert kinds[-1] == ("app_complete", "app_complete")
     assert ("mode_switch", "mode_switch") in kinds
     # The guest-kernel exit pairs with the guest-kernel exit.
-    exits = [(i, j) for i, j in pairs if a[i]["kind"] == "mode_switch" and a[i].get("to_mode") == "user"
-             and a[i]["partition"] != "root"]
+    exits = [
+        (i, j)
+        for i, j in pairs
+        if a[i]["kind"] == "mode_switch" and a[i].get("to_mode") == "user" and a[i]["partition"] != "root"
+    ]
     assert exits and all(b[j]["kind"] == "mode_switch" and b[j]["to_mode"] == "user" for _, j in exits)
 
 
@@ -145,7 +184,7 @@ def test_alignment_of_emulated_and_synthetic_disk_matches_the_guest_stack_layers
     by_a = {i: j for i, j in rows if i is not None}
     ntfs = next(i for i, e in enumerate(a) if e["component"] == "ntfs.sys")
     assert b[by_a[ntfs]]["component"] == "vfs/ext3", "the file system layers line up across guests"
-    assert rows[: 3] == [(0, 0), (1, 1), (2, 2)]
+    assert rows[:3] == [(0, 0), (1, 1), (2, 2)]
     # Once the synthetic request is done the emulated one is still trapping: the synthetic side waits.
     assert any(j is None for _, j in rows)
     assert len(rows) == len(a) + sum(1 for i, _ in rows if i is None)

@@ -41,7 +41,7 @@ def parse(html: str) -> Elements:
 def test_every_event_summary_is_in_the_list_in_order() -> None:
     trace = io_trace("windows-2000")
     html = render(trace)
-    list_html = html[html.index("data-tv-list"):html.index("</ol>")]
+    list_html = html[html.index("data-tv-list") : html.index("</ol>")]
     position = 0
     for n, event in enumerate(trace["events"], start=1):
         item = f'id="tv-a-step-{n}"'
@@ -108,7 +108,7 @@ def test_step_one_is_current_and_its_detail_is_shown() -> None:
     html = render(trace)
     assert html.count('aria-current="step"') == 1
     assert re.search(r'<a href="#tv-a-step-1" data-step="1" aria-current="step">', html)
-    detail = html[html.index("data-tv-detail"):html.index("</section>", html.index("data-tv-detail"))]
+    detail = html[html.index("data-tv-detail") : html.index("</section>", html.index("data-tv-detail"))]
     assert escape(trace["events"][0]["summary"]) in detail
     assert "child partition vm1 &gt; user mode &gt; application" in detail
     assert "<dt>kind</dt><dd>app_request</dd>" in detail

@@ -27,19 +27,35 @@ GUESTS = {
 }
 
 
-def io_trace(guest: str = "windows-2000", device: str = "disk", op_kind: str = "write", nbytes: int = 102400,
-             vm: str = "vm1") -> dict[str, Any]:
+def io_trace(
+    guest: str = "windows-2000", device: str = "disk", op_kind: str = "write", nbytes: int = 102400, vm: str = "vm1"
+) -> dict[str, Any]:
     """One simulated I/O as the dict the trace viewer takes: events, counters, path, vm, guest, params."""
     synthetic, linux, adapter = GUESTS[guest]
     trace = Trace()
-    target = io.IoTarget(vm=vm, partition_id=2, vmwp_pid=1234, guest=guest, synthetic_storage=synthetic,
-                         synthetic_network=synthetic, hypercall_adapter=adapter, linux=linux)
+    target = io.IoTarget(
+        vm=vm,
+        partition_id=2,
+        vmwp_pid=1234,
+        guest=guest,
+        synthetic_storage=synthetic,
+        synthetic_network=synthetic,
+        hypercall_adapter=adapter,
+        linux=linux,
+    )
     path, counters = io.perform_io(trace, CostModel(), target, device=device, op_kind=op_kind, nbytes=nbytes)
-    arithmetic = CostModel().emulated_arithmetic(nbytes) if path == "emulated" else CostModel().synthetic_arithmetic(
-        nbytes)
+    arithmetic = (
+        CostModel().emulated_arithmetic(nbytes) if path == "emulated" else CostModel().synthetic_arithmetic(nbytes)
+    )
     lines = [f"{key}: {value}" for key, value in arithmetic.items() if key.endswith("_formula")]
-    return {"events": trace.events, "counters": counters, "path": path, "vm": vm, "guest": guest,
-            "params": {"arithmetic": lines}}
+    return {
+        "events": trace.events,
+        "counters": counters,
+        "path": path,
+        "vm": vm,
+        "guest": guest,
+        "params": {"arithmetic": lines},
+    }
 
 
 PAGE = """{% extends "base.html" %}{% load static %}
