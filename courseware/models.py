@@ -78,6 +78,9 @@ class Lesson(models.Model):
     body_html = models.TextField()
     toc = models.JSONField(default=list, help_text="[{level, id, title}] for the h2/h3 headings of the body.")
     instructor_notes_html = models.TextField(blank=True)
+    neighbours = models.JSONField(
+        default=dict, help_text="{previous, next: {kind, title, url} or null}, computed at load for the pager."
+    )
 
     def __str__(self) -> str:
         return self.item.slug

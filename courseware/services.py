@@ -98,6 +98,7 @@ def course_load(path: str | Path) -> LoadReport:
         course.loaded_at = now
         course.save()
 
+        neighbours = _neighbours(spec)
         modules = {module.slug: module for module in Module.objects.filter(course=course)}
         items = {item.slug: item for item in Item.objects.filter(course=course)}
         seen_modules: set[str] = set()
@@ -130,6 +131,7 @@ def course_load(path: str | Path) -> LoadReport:
                             "body_html": lesson.body_html,
                             "toc": lesson.toc,
                             "instructor_notes_html": lesson.instructor_notes_html,
+                            "neighbours": neighbours[ref.slug],
                         },
                     )
                 elif ref.kind == "quiz":
@@ -170,6 +172,29 @@ def course_load(path: str | Path) -> LoadReport:
     )
 
 
+def _neighbours(spec: CourseSpec) -> dict[str, dict[str, dict[str, str] | None]]:
+    """Previous and next item of every item in teaching order, so that a lesson page needs no query for them."""
+    ordered = []
+    for module in spec.modules:
+        for ref in module.items:
+            if ref.kind == "lesson":
+                title = module.lessons[ref.slug].title
+            elif ref.kind == "quiz":
+                title = module.quizzes[ref.slug].title
+            else:
+                title = spec.labs[ref.slug].title
+            ordered.append(
+                {"kind": ref.kind, "slug": ref.slug, "title": title, "url": item_url(spec.slug, ref.kind, ref.slug)}
+            )
+    result: dict[str, dict[str, dict[str, str] | None]] = {}
+    for index, entry in enumerate(ordered):
+        result[entry["slug"]] = {
+            "previous": ordered[index - 1] if index > 0 else None,
+            "next": ordered[index + 1] if index + 1 < len(ordered) else None,
+        }
+    return result
+
+
 # --- Progress ----------------------------------------------------------------------------------------------------
 
 
@@ -180,10 +205,17 @@ def _progress_locked(user_id: int, item: Item, now: Any) -> Progress:
     return progress
 
 
-def lesson_visit(user: User, item: Item) -> Progress:
-    """Record that `user` opened a lesson: in progress unless already completed; refreshes last activity."""
+_UNKNOWN: Any = object()
+
+
+def lesson_visit(user: User, item: Item, progress: Progress | None = _UNKNOWN) -> Progress:
+    """Record that `user` opened a lesson: in progress unless already completed; refreshes last activity.
+
+    Pass `progress` (the user's row or None) when the caller has already read it, to save a query.
+    """
     now = timezone.now()
-    progress = Progress.objects.filter(user=user, item=item).first()
+    if progress is _UNKNOWN:
+        progress = Progress.objects.filter(user=user, item=item).first()
     if progress is None:
         progress, _ = Progress.objects.get_or_create(
             user=user, item=item, defaults={"last_activity_at": now, "status": Progress.Status.IN_PROGRESS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,13 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+# Large course columns a lesson or quiz page never shows.
+HEAVY_COURSE_FIELDS = (
+    "course__summary_html",
+    "course__audience_html",
+    "course__instructor_overview_html",
+    "course__glossary",
+)
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
@@ -58,16 +66,31 @@ def outline(request: HttpRequest, course: str) -> HttpResponse:
 @login_required
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
-    item = _get_item(course, lesson, Item.Kind.LESSON, "lesson")
-    siblings = Item.objects.filter(course_id=item.course_id, archived=False).only(
-        "course_id", "kind", "slug", "title", "position"
+    mine = Progress.objects.filter(user=request.user, item=OuterRef("pk"))
+    item = get_object_or_404(
+        Item.objects.select_related("course", "module", "lesson")
+        .defer(*HEAVY_COURSE_FIELDS)
+        .annotate(
+            progress_pk=Subquery(mine.values("pk")[:1]),
+            progress_status=Subquery(mine.values("status")[:1]),
+            progress_last_activity_at=Subquery(mine.values("last_activity_at")[:1]),
+        ),
+        course__slug=course,
+        slug=lesson,
+        kind=Item.Kind.LESSON,
+        archived=False,
     )
-    previous_item = siblings.filter(position__lt=item.position).order_by("-position").first()
-    next_item = siblings.filter(position__gt=item.position).order_by("position").first()
-    for neighbour in (previous_item, next_item):
-        if neighbour is not None:
-            neighbour.course = item.course  # for its URL, without a query
-    progress = services.lesson_visit(request.user, item)  # type: ignore[arg-type]
+    progress = None
+    if item.progress_pk is not None:  # type: ignore[attr-defined]
+        progress = Progress(
+            pk=item.progress_pk,  # type: ignore[attr-defined]
+            user_id=request.user.pk,
+            item=item,
+            status=item.progress_status,  # type: ignore[attr-defined]
+            last_activity_at=item.progress_last_activity_at,  # type: ignore[attr-defined]
+        )
+    progress = services.lesson_visit(request.user, item, progress)  # type: ignore[arg-type]
+    neighbours = item.lesson.neighbours
     return render(
         request,
         "courseware/lesson.html",
@@ -76,8 +99,8 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
             "item": item,
             "lesson": item.lesson,
             "progress": progress,
-            "previous": services.ItemState(previous_item, None) if previous_item else None,
-            "next": services.ItemState(next_item, None) if next_item else None,
+            "previous": neighbours.get("previous"),
+            "next": neighbours.get("next"),
             "show_instructor_notes": request.user.is_instructor,  # type: ignore[union-attr]
         },
     )
