@@ -465,7 +465,7 @@ def evaluate(
         outcome = replay(definition, seed, params, actions)
     except BudgetExceeded as exc:
         return timed_out(str(exc))
-    snapshot_summary = _summary(outcome.host)
+    snapshot_summary = _summary(outcome.host, include_authorization=bool(definition.get("azman_form")))
     if kind == "action":
         if not outcome.steps:
             return Outcome("failed", "No action to evaluate.", {"state": snapshot_summary})
@@ -509,10 +509,14 @@ def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[s
             return f"{value} {noun if value == 1 else plural or noun + 's'}"
 
         what = f"{str(result.get('op_kind', 'I/O')).capitalize()} of {result.get('bytes', 0):,} bytes"
-        counts = ", ".join((
-            n("vm_exits", "VM exit"), n("port_accesses", "port access", "port accesses"),
-            n("root_user_transitions", "root user-mode transition"), n("vmbus_packets", "VMBus packet"),
-        ))
+        counts = ", ".join(
+            (
+                n("vm_exits", "VM exit"),
+                n("port_accesses", "port access", "port accesses"),
+                n("root_user_transitions", "root user-mode transition"),
+                n("vmbus_packets", "VMBus packet"),
+            )
+        )
         return f"{what} on {result.get('vm')} took the {result.get('path')} path: {counts}."
     if op == "wmi.query":
         count = result.get("count", 0)
@@ -524,12 +528,16 @@ def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[s
     return "Done."
 
 
-def _summary(host: Any) -> dict[str, Any]:
+def _summary(host: Any, *, include_authorization: bool = False) -> dict[str, Any]:
+    """The part of the host's state the lab page shows after a run (small: stored with every run)."""
     snap = host.snapshot()
-    return {
+    keys = ("name", "state", "scope_of_residence", "guest", "partition_id", "vmwp_pid", "node")
+    summary: dict[str, Any] = {
         "hypervisor": snap.get("hypervisor"),
-        "vms": [
-            {k: vm.get(k) for k in ("name", "state", "scope_of_residence", "guest", "partition_id", "vmwp_pid", "node")}
-            for vm in snap.get("vms", [])
-        ],
+        "vms": [{k: vm.get(k) for k in keys} for vm in snap.get("vms", [])],
     }
+    if include_authorization:
+        application = dict(snap["authorization"]["application"])
+        application.pop("operations", None)  # the 33 fixed operations are the same for every lab
+        summary["authorization"] = application
+    return summary

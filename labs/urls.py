@@ -9,6 +9,7 @@ urlpatterns = [
     path("labs/attempts/<int:attempt_id>/console", views.console_submit, name="console"),
     path("labs/attempts/<int:attempt_id>/check", views.check_submit, name="check"),
     path("labs/attempts/<int:attempt_id>/hint", views.hint_reveal, name="hint"),
+    path("labs/attempts/<int:attempt_id>/azman", views.azman_submit, name="azman"),
     path("labs/attempts/<int:attempt_id>/reset", views.attempt_reset, name="reset"),
     path("labs/attempts/<int:attempt_id>/compare/", views.compare, name="compare"),
     path("labs/attempts/<int:attempt_id>/replay/", views.attempt_replay, name="replay"),

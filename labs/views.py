@@ -21,6 +21,19 @@ from labs import console, engine, services
 from labs.models import Lab, LabAttempt, LabRun
 
 RUNS_SHOWN = 30
+# Every form on the lab page carries its own one-time token; a double submit of one token is recorded once.
+TOKEN_IDS = (
+    "console-token",
+    "check-token",
+    "azman-token-scope",
+    "azman-token-task",
+    "azman-token-role",
+    "azman-token-assign",
+)
+
+
+def _fresh_tokens() -> list[tuple[str, uuid.UUID]]:
+    return [(token_id, uuid.uuid4()) for token_id in TOKEN_IDS]
 
 
 def _lab_for(course: str, lab: str) -> Lab:
@@ -46,6 +59,12 @@ def _latest_state(attempt: LabAttempt) -> dict[str, Any] | None:
     return run.result.get("state") if run else None
 
 
+def _operation_names() -> list[str]:
+    from labs.sim.azman import OPERATIONS
+
+    return [OPERATIONS[key] for key in sorted(OPERATIONS)]
+
+
 def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: Any) -> dict[str, Any]:
     definition = engine.substitute(lab.definition, attempt.params)
     last_check = attempt.runs.filter(kind=LabRun.Kind.CHECK).order_by("-created_at", "-pk").first()
@@ -65,12 +84,14 @@ def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: A
         "last_check": last_check,
         "checks": checks,
         "state": _latest_state(attempt),
-        "client_token": uuid.uuid4(),
-        "check_token": uuid.uuid4(),
         "source": "",
         "console_error": None,
         "help_text": None,
         "is_instructor": getattr(request.user, "is_instructor", False),
+        "operations": _operation_names() if lab.definition.get("azman_form") else [],
+        "azman_definition_forms": (("task", "task definition"), ("role", "role definition")),
+        "token_ids": TOKEN_IDS,
+        "tokens": {token_id: uuid.uuid4() for token_id in TOKEN_IDS},
     }
     context.update(extra)
     return context
@@ -116,8 +137,7 @@ def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             {
                 "runs": list(reversed(runs)),
                 "help_texts": help_texts,
-                "client_token": uuid.uuid4(),
-                "check_token": uuid.uuid4(),
+                "fresh_tokens": _fresh_tokens(),
                 "attempt": attempt,
             },
         )
@@ -154,8 +174,7 @@ def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             {
                 "runs": [submission.run],
                 "help_texts": [],
-                "client_token": uuid.uuid4(),
-                "check_token": uuid.uuid4(),
+                "fresh_tokens": _fresh_tokens(),
                 "attempt": attempt,
             },
         )
@@ -306,3 +325,81 @@ def attempt_replay(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 def _lab_url(lab: Lab) -> str:
     return reverse("labs:lab", kwargs={"course": lab.item.course.slug, "lab": lab.item.slug})
+
+
+AZMAN_FORMS = ("scope", "task", "role", "assign", "unassign")
+
+
+def _azman_action(data: Any) -> tuple[str, dict[str, Any]]:
+    """Turn a submitted Authorization Manager form into (console-equivalent text, action); ValueError if invalid."""
+    from labs.sim.azman import OPERATIONS
+
+    form = data.get("form", "")
+    if form not in AZMAN_FORMS:
+        raise ValueError("Unknown form: reload the page and try again.")
+    name = data.get("name", "").strip()
+    scope = data.get("scope", "").strip() or None
+    where = f" in scope {_quote(scope)}" if scope else ""
+    if form == "scope":
+        if not name:
+            raise ValueError("Give the scope a name.")
+        description = data.get("description", "").strip()
+        text = f"azman create scope {_quote(name)}" + (f" {_quote(description)}" if description else "")
+        return text, {"op": "azman.create_scope", "name": name, "description": description}
+    if form in ("assign", "unassign"):
+        role, member = data.get("role", "").strip(), data.get("member", "").strip()
+        if not role or not member:
+            raise ValueError("Name both the role definition and the user or group.")
+        word = "to" if form == "assign" else "from"
+        return (
+            f"azman {form} {_quote(role)} {word} {_quote(member)}{where}",
+            {"op": f"azman.{form}", "role": role, "member": member, "scope": scope},
+        )
+    operations = data.getlist("operations")
+    unknown = [op for op in operations if op not in OPERATIONS.values()]
+    if unknown:
+        raise ValueError(f"Not a Hyper-V operation: {unknown[0]}. Operations are fixed; pick from the list.")
+    tasks = [t.strip() for line in data.getlist("tasks") for t in line.splitlines() if t.strip()]
+    if not name:
+        raise ValueError("Give the definition a name.")
+    if form == "task" and not operations and not tasks:
+        raise ValueError("A task needs at least one operation or task.")
+    listed = ", ".join(_quote(op) for op in operations)
+    text = f"azman create {form} {_quote(name)}" + (f" with {listed}" if listed else "")
+    text += (" tasks " + ", ".join(_quote(t) for t in tasks) if tasks else "") + where
+    return text, {"op": f"azman.create_{form}", "name": name, "operations": operations, "tasks": tasks, "scope": scope}
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if not value.replace("-", "").replace("_", "").isalnum() else value
+
+
+@login_required
+@require_POST
+def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The form-based Authorization Manager console: each form becomes the same action as its console command."""
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    lab = attempt.lab
+    if not lab.definition.get("azman_form"):
+        raise Http404("This lab has no Authorization Manager console.")
+    try:
+        token = uuid.UUID(request.POST.get("client_token", ""))
+    except ValueError:
+        return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
+    try:
+        text, action = _azman_action(request.POST)
+        submission = services.lab_action_submit(attempt, text, action, token)
+    except ValueError as exc:
+        return _console_error(request, lab, attempt, "", str(exc))
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "labs/_console_response.html",
+            {
+                "runs": [submission.run],
+                "help_texts": [],
+                "fresh_tokens": _fresh_tokens(),
+                "attempt": attempt,
+            },
+        )
+    return redirect(_lab_url(lab))

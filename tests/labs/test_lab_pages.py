@@ -151,7 +151,7 @@ def test_trace_and_compare_pages_show_precomputed_steps(alice: Any, alice_client
 def test_another_learners_attempts_and_runs_are_404(alice: Any, bob_client: Client, io_lab: Lab) -> None:
     run = _finished_io_run(alice, io_lab, "legacy_vm")
     attempt_id = run.attempt_id
-    for name in ("labs:console", "labs:check", "labs:hint", "labs:reset"):
+    for name in ("labs:console", "labs:check", "labs:hint", "labs:reset", "labs:azman"):
         response = bob_client.post(
             reverse(name, kwargs={"attempt_id": attempt_id}),
             {"source": "reboot", "client_token": str(uuid.uuid4()), "check": "x"},
@@ -215,3 +215,71 @@ def test_the_run_poll_query_count_is_constant(
     ]
     with django_assert_num_queries(3):
         assert alice_client.get(reverse("labs:run", kwargs={"run_id": ids[-1]}), **HX).status_code == 200
+
+
+def test_the_azman_form_console_adds_to_the_store_like_the_console(alice_client: Client, azman_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    assert "Authorization Manager" in html and "ScopeOfResidence</code> is set only through WMI" in html
+    assert 'name="scope_of_residence"' not in html, "as in azman.msc, a VM's scope cannot be set here"
+    attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
+    url = reverse("labs:azman", kwargs={"attempt_id": attempt.pk})
+    response = alice_client.post(
+        url,
+        {
+            "form": "scope",
+            "name": "Finance",
+            "description": "Finance VMs",
+            "client_token": _token(html, "azman-token-scope"),
+        },
+        **HX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="azman-token-scope" hx-swap-oob="true"' in body
+    action = LabAction.objects.get(attempt=attempt)
+    assert action.source == 'azman create scope Finance "Finance VMs"'
+    assert action.action == {"op": "azman.create_scope", "name": "Finance", "description": "Finance VMs"}
+    services.lab_run_execute(LabRun.objects.get(action=action).pk)
+    role = alice_client.post(
+        url,
+        {
+            "form": "role",
+            "name": "Finance VM Operator",
+            "scope": "Finance",
+            "operations": ["Start Virtual Machine", "Stop Virtual Machine"],
+            "tasks": "",
+            "client_token": _token(html, "azman-token-role"),
+        },
+    )
+    assert role.status_code == 302
+    second = LabAction.objects.get(attempt=attempt, seq=2)
+    assert second.action["op"] == "azman.create_role" and second.action["scope"] == "Finance"
+    services.lab_run_execute(LabRun.objects.get(action=second).pk)
+    page = alice_client.get(_lab_url(azman_lab)).content.decode()
+    assert '<option value="Finance">Scope Finance</option>' in page
+    assert "Finance VM Operator (Start Virtual Machine, Stop Virtual Machine)" in page
+
+
+def test_the_azman_form_refuses_made_up_operations_and_records_nothing(alice_client: Client, azman_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
+    response = alice_client.post(
+        reverse("labs:azman", kwargs={"attempt_id": attempt.pk}),
+        {
+            "form": "role",
+            "name": "X",
+            "operations": ["Format Host Disk"],
+            "client_token": _token(html, "azman-token-role"),
+        },
+    )
+    assert response.status_code == 400 and "Operations are fixed" in response.content.decode()
+    assert not LabAction.objects.filter(attempt=attempt).exists()
+
+
+def test_a_lab_without_the_azman_form_has_no_azman_endpoint(alice_client: Client, io_lab: Lab) -> None:
+    alice_client.get(_lab_url(io_lab))
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    response = alice_client.post(
+        reverse("labs:azman", kwargs={"attempt_id": attempt.pk}),
+        {"form": "scope", "name": "F", "client_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 404
