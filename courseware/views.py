@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,29 +65,14 @@ def outline(request: HttpRequest, course: str) -> HttpResponse:
 @login_required
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
-    mine = Progress.objects.filter(user=request.user, item=OuterRef("pk"))
     item = get_object_or_404(
-        Item.objects.select_related("course", "module", "lesson")
-        .defer(*HEAVY_COURSE_FIELDS)
-        .annotate(
-            progress_pk=Subquery(mine.values("pk")[:1]),
-            progress_status=Subquery(mine.values("status")[:1]),
-            progress_last_activity_at=Subquery(mine.values("last_activity_at")[:1]),
-        ),
+        Item.objects.select_related("course", "module", "lesson").defer(*HEAVY_COURSE_FIELDS),
         course__slug=course,
         slug=lesson,
         kind=Item.Kind.LESSON,
         archived=False,
     )
-    progress = None
-    if item.progress_pk is not None:  # type: ignore[attr-defined]
-        progress = Progress(
-            pk=item.progress_pk,  # type: ignore[attr-defined]
-            user_id=request.user.pk,
-            item=item,
-            status=item.progress_status,  # type: ignore[attr-defined]
-            last_activity_at=item.progress_last_activity_at,  # type: ignore[attr-defined]
-        )
+    progress = Progress.objects.filter(user=request.user, item=item).first()
     progress = services.lesson_visit(request.user, item, progress)  # type: ignore[arg-type]
     neighbours = item.lesson.neighbours
     return render(
