@@ -130,3 +130,11 @@ def test_archived_items_are_404(sample_course: Course, alice_client: Client) -> 
     assert alice_client.get("/courses/sample/lessons/intro/").status_code == 404
     assert alice_client.get("/courses/sample/quizzes/basics-quiz/").status_code == 404
     assert alice_client.post("/courses/sample/lessons/intro/complete").status_code == 404
+
+
+def test_staff_see_courseware_in_the_admin_and_students_do_not(
+    sample_course: Course, stan_client: Client, alice_client: Client
+) -> None:
+    assert stan_client.get("/admin/courseware/item/").status_code == 200
+    assert stan_client.get("/admin/courseware/progress/").status_code == 200
+    assert alice_client.get("/admin/courseware/item/").status_code == 403
