@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -408,15 +408,21 @@ def quiz_attempt_start(user: User, quiz: Quiz) -> QuizAttempt:
                 return attempt
         if quiz.attempts_allowed and len(attempts) >= quiz.attempts_allowed:
             raise AttemptsUsedUpError("You have used all the attempts for this quiz.")
-        return QuizAttempt.objects.create(
-            user=user,
-            quiz=quiz,
-            number=len(attempts) + 1,
-            seed=secrets.randbits(62),
-            course_version=quiz.item.course.version,
-            started_at=timezone.now(),
-            max_points=quiz.max_points,
-        )
+        try:
+            with transaction.atomic():
+                return QuizAttempt.objects.create(
+                    user=user,
+                    quiz=quiz,
+                    number=len(attempts) + 1,
+                    seed=secrets.randbits(62),
+                    course_version=quiz.item.course.version,
+                    started_at=timezone.now(),
+                    max_points=quiz.max_points,
+                )
+        except IntegrityError:
+            pass
+    # Another request (a second tab) started this attempt a moment ago: resume it.
+    return QuizAttempt.objects.get(user=user, quiz=quiz, number=len(attempts) + 1)
 
 
 def quiz_attempt_submit(attempt: QuizAttempt, data: QueryDict | dict[str, Any]) -> tuple[QuizAttempt, Progress]:

@@ -138,3 +138,11 @@ def test_staff_see_courseware_in_the_admin_and_students_do_not(
     assert stan_client.get("/admin/courseware/item/").status_code == 200
     assert stan_client.get("/admin/courseware/progress/").status_code == 200
     assert alice_client.get("/admin/courseware/item/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/courses/sample/", "/courses/sample/glossary/", "/courses/sample/images/dot.png"])
+def test_public_course_pages_work_for_another_student(
+    alice_progress: QuizAttempt, bob_client: Client, url: str
+) -> None:
+    response = bob_client.get(url)
+    assert response.status_code == 200 and b"alice" not in response.content

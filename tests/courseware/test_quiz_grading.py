@@ -168,4 +168,3 @@ def test_scores_stay_between_zero_and_the_points_whatever_the_answers(
         results = grading.grade(questions, grading.parse_answers(questions, fields))
         for question in questions:
             assert 0 <= results[question["id"]]["points"] <= question["points"]
-

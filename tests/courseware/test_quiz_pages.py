@@ -206,3 +206,13 @@ def test_best_score_is_kept_across_attempts(sample_course: Course, alice: User, 
         2,
         "in_progress",
     )
+
+
+def test_a_second_tab_starting_the_same_attempt_resumes_it(sample_course: Course, alice: User) -> None:
+    from courseware import services
+    from courseware.models import Quiz
+
+    quiz = Quiz.objects.get(item__slug="basics-quiz")
+    first = services.quiz_attempt_start(alice, quiz)
+    assert services.quiz_attempt_start(alice, quiz).pk == first.pk
+    assert QuizAttempt.objects.count() == 1
