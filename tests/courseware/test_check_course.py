@@ -163,3 +163,12 @@ def test_a_registered_lab_validator_checks_lab_folders_and_names_the_lab(sample_
     assert seen == [sample_copy.resolve() / "labs" / "io-trap-trace"]
     assert [str(problem) for problem in problems] == ["labs/io-trap-trace/lab.yaml:3: scenario is missing"]
     assert course is not None and course.labs["io-trap-trace"].title == "Validated title"
+
+
+def test_the_real_course_is_checked_without_crashing_whatever_state_it_is_in() -> None:
+    real = Path(__file__).resolve().parents[2] / "courseware" / "content" / "hyperv"
+    if not (real / "course.yaml").is_file():
+        pytest.skip("the Hyper-V course is not in this checkout")
+    course, problems = course_read(real)
+    assert course is not None and course.slug == "hyperv"
+    assert all(isinstance(problem, Problem) and problem.message for problem in problems)
