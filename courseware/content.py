@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from django.urls import NoReverseMatch, reverse
@@ -870,6 +871,8 @@ def _make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
     labs = {ref.slug for module in course.modules for ref in module.items if ref.kind == "lab"} | set(course.labs)
     glossary = {entry["slug"] for entry in course.glossary}
     known = {"lesson": lessons, "quiz": quizzes, "lab": labs}
+    course_slug = course.slug or "course"  # an invalid slug is reported already; still check every link
+    version = quote(course.version, safe="")
 
     def resolve(target: str, image: bool) -> str:
         if image:
@@ -878,7 +881,7 @@ def _make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
             name = target.removeprefix("images/")
             if ".." in name.split("/") or name not in course.images:
                 raise BrokenLinkError(f"missing image '{target}': no such file in images/")
-            return reverse("courseware:image", kwargs={"course": course.slug, "path": name}) + f"?v={course.version}"
+            return reverse("courseware:image", kwargs={"course": course_slug, "path": name}) + f"?v={version}"
         if target.startswith("#") or re.match(r"^(https?:|mailto:)", target):
             return target
         scheme, _, rest = target.partition(":")
@@ -887,11 +890,11 @@ def _make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
         if scheme in known:
             if slug not in known[scheme]:
                 raise BrokenLinkError(f"broken link '{target}': there is no {scheme} '{slug}' in this course")
-            return item_url(course.slug, scheme, slug) + suffix
+            return item_url(course_slug, scheme, slug) + suffix
         if scheme == "glossary":
             if slug not in glossary:
                 raise BrokenLinkError(f"broken link '{target}': there is no glossary term '{slug}'")
-            return reverse("courseware:glossary", kwargs={"course": course.slug}) + f"#term-{slug}"
+            return reverse("courseware:glossary", kwargs={"course": course_slug}) + f"#term-{slug}"
         if target.startswith("images/"):
             return resolve(target, True)
         raise BrokenLinkError(

@@ -197,7 +197,7 @@ def image(request: HttpRequest, course: str, path: str) -> HttpResponse:
     """A course image by exact stored path (no filesystem access, so no traversal); SVG under a strict CSP."""
     if ".." in path.split("/"):
         raise Http404("No such image.")
-    found = get_object_or_404(CourseImage.objects.select_related(None), course__slug=course, path=path)
+    found = get_object_or_404(CourseImage.objects, course__slug=course, path=path)
     etag = f'"{found.sha256}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)

@@ -172,3 +172,11 @@ def test_the_real_course_is_checked_without_crashing_whatever_state_it_is_in() -
     course, problems = course_read(real)
     assert course is not None and course.slug == "hyperv"
     assert all(isinstance(problem, Problem) and problem.message for problem in problems)
+
+
+def test_an_invalid_course_slug_is_reported_and_links_are_still_checked(sample_copy: Path) -> None:
+    _edit(sample_copy / "course.yaml", "slug: sample", "slug: Not A Slug")
+    _edit(sample_copy / "01-basics" / "partitions.md", "[lab](lab:io-trap-trace)", "[lab](lab:nope)")
+    problems = _problems(sample_copy)
+    assert problems[0].startswith("01-basics/partitions.md:13: broken link 'lab:nope'")
+    assert problems[1].startswith("course.yaml:1: 'slug' in course.yaml must match [a-z0-9-]+")
