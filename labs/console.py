@@ -422,6 +422,34 @@ class _Compile(Transformer[Token, Any]):
         return {"op": "answer", "question": parts[1], "value": parts[2].strip().strip("'\"")}
 
 
+def command_group(action: dict[str, Any]) -> str:
+    """The console command a compiled action came from (the word a lab's `console:` list names)."""
+    op = str(action.get("op", ""))
+    groups = {
+        "host.reboot": "reboot",
+        "role.install": "role",
+        "bcdedit.set": "bcdedit",
+        "wmi.query": "select",
+        "mmu.run": "mmu",
+        "run_as": "run",
+        "vm.state": "vm",
+        "wmi.modify_system": "wmi",
+    }
+    return groups.get(op, op.split(".")[0])
+
+
+def check_offered(commands: list[Command], offered: list[str]) -> None:
+    """Refuse a command that the lab's console does not offer (a lab may list its command groups)."""
+    if not offered:
+        return
+    for command in commands:
+        if command.action is not None and command_group(command.action) not in offered:
+            word = command.source.split()[0] if command.source else command_group(command.action)
+            raise ConsoleError(
+                f"this lab's console offers {', '.join(offered)}; '{word}' is not one of them", command.line, 1
+            )
+
+
 def _first_word(text: str, line: int) -> str:
     lines = text.split("\n")
     if 0 < line <= len(lines):

@@ -278,10 +278,8 @@ def _check_buildable(definition: dict[str, Any], problem: Any) -> None:
             problem("each solve entry must be a console line (a string)", "solve:")
             continue
         try:
-            console.parse(
-                engine.substitute(
-                    line, _variant_combinations(definition["variants"])[0] if definition["variants"] else {}
-                )
-            )
+            first = _variant_combinations(definition["variants"])[0] if definition["variants"] else {}
+            commands = console.parse(engine.substitute(line, first))
+            console.check_offered(commands, [str(group) for group in definition.get("console") or []])
         except console.ConsoleError as exc:
             problem(f"solve line '{line}' does not parse: {exc}", line[:40])

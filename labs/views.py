@@ -119,6 +119,7 @@ def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return _console_error(request, lab, attempt, source, "This attempt was reset: reload the lab to continue.")
     try:
         commands = console.parse(source)
+        console.check_offered(commands, lab.definition.get("console") or [])
     except console.ConsoleError as exc:
         return _console_error(request, lab, attempt, source, str(exc))
     help_texts = [c.help_text for c in commands if c.help_text]

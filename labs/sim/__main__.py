@@ -75,8 +75,10 @@ def io_report(guest: str, op_kind: str, nbytes: int, device: str = "disk", seed:
 
 def _print_events(events: Sequence[dict[str, Any]]) -> None:
     for e in events:
-        print(f"{e['seq']:>5} {e['t_ns']:>12,} ns  {e['partition']:<10} {e['mode']:<10} {e['component']:<20} "
-              f"{e['summary']}")
+        print(
+            f"{e['seq']:>5} {e['t_ns']:>12,} ns  {e['partition']:<10} {e['mode']:<10} {e['component']:<20} "
+            f"{e['summary']}"
+        )
 
 
 def _print_mapping(title: str, data: dict[str, Any]) -> None:
@@ -103,8 +105,9 @@ def _cmd_io(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_mmu(args: argparse.Namespace) -> dict[str, Any]:
     if args.workload not in mmu.WORKLOADS:
-        raise InvalidParameter(f"unknown workload {args.workload!r} (one of {', '.join(sorted(mmu.WORKLOADS))})",
-                               path="workload")
+        raise InvalidParameter(
+            f"unknown workload {args.workload!r} (one of {', '.join(sorted(mmu.WORKLOADS))})", path="workload"
+        )
     workload = mmu.WORKLOADS[args.workload]
     overrides = {name: getattr(args, name) for name in _WORKLOAD_INT_FIELDS if getattr(args, name) is not None}
     if overrides:
@@ -122,15 +125,22 @@ def _cmd_mmu(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> dict[str, Any]:
-    request = migration.MigrationRequest(vm_name=args.vm, memory_mb=args.memory_mb, dirty_mb_s=args.dirty_mb_s,
-                                         bandwidth_mb_s=args.bandwidth_mb_s, network_gbps=args.network_gbps)
+    request = migration.MigrationRequest(
+        vm_name=args.vm,
+        memory_mb=args.memory_mb,
+        dirty_mb_s=args.dirty_mb_s,
+        bandwidth_mb_s=args.bandwidth_mb_s,
+        network_gbps=args.network_gbps,
+    )
     trace = Trace()
     result = migration.migrate(request, trace=trace)
     data = result.to_dict()
     if not args.json:
         _print_events(trace.events)
-        print(f"passes: {len(data['passes'])}  bytes sent: {data['bytes_sent']:,}  blackout: {data['blackout_ms']} ms"
-              f"  converged: {data['converged']} ({data['stop_reason']})")
+        print(
+            f"passes: {len(data['passes'])}  bytes sent: {data['bytes_sent']:,}  blackout: {data['blackout_ms']} ms"
+            f"  converged: {data['converged']} ({data['stop_reason']})"
+        )
     return {"result": data, "events": trace.events}
 
 
@@ -153,14 +163,24 @@ def _cmd_replay(args: argparse.Namespace) -> dict[str, Any]:
         for reason in hv["reasons"]:
             print(f"  reason: {reason}")
         for vm in state["vms"]:
-            print(f"vm {vm['name']}: {vm['state']} (EnabledState {vm['enabled_state']}), partition "
-                  f"{vm['partition_id']}, vmwp pid {vm['vmwp_pid']}, scope {vm['scope_of_residence'] or 'default'}")
+            print(
+                f"vm {vm['name']}: {vm['state']} (EnabledState {vm['enabled_state']}), partition "
+                f"{vm['partition_id']}, vmwp pid {vm['vmwp_pid']}, scope {vm['scope_of_residence'] or 'default'}"
+            )
         _print_mapping("counters:", state["counters"])
     return data
 
 
-_WORKLOAD_INT_FIELDS = ("context_switches_per_s", "page_table_updates_per_s", "page_faults_per_s", "invlpg_per_s",
-                        "other_vm_exits_per_s", "working_set_mb", "page_size_kb", "page_touches_per_s")
+_WORKLOAD_INT_FIELDS = (
+    "context_switches_per_s",
+    "page_table_updates_per_s",
+    "page_faults_per_s",
+    "invlpg_per_s",
+    "other_vm_exits_per_s",
+    "working_set_mb",
+    "page_size_kb",
+    "page_touches_per_s",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,8 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("io", help="trace one disk or network I/O on the emulated or the synthetic path")
     common(p)
-    p.add_argument("--guest", choices=("emulated", "enlightened", "windows-enlightened", "windows-2000", "linux-xen",
-                                       "linux-ic-2.0", "linux-ic-2.1"), default="enlightened")
+    p.add_argument(
+        "--guest",
+        choices=(
+            "emulated",
+            "enlightened",
+            "windows-enlightened",
+            "windows-2000",
+            "linux-xen",
+            "linux-ic-2.0",
+            "linux-ic-2.1",
+        ),
+        default="enlightened",
+    )
     p.add_argument("--op", choices=("read", "write"), default="write")
     p.add_argument("--bytes", type=_positive_int, default=100 * 1024)
     p.add_argument("--device", choices=("disk", "nic"), default="disk")

@@ -82,8 +82,13 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "bcdedit.set": {"key": ((str,), True), "value": ((str,), True)},
     "host.reboot": {},
     "role.install": {"role": ((str,), True)},
-    "vm.define": {"name": ((str,), True), "guest": ((str,), True), "memory_mb": ((int,), True),
-                  "vcpus": ((int,), False), "scope": ((str,), False)},
+    "vm.define": {
+        "name": ((str,), True),
+        "guest": ((str,), True),
+        "memory_mb": ((int,), True),
+        "vcpus": ((int,), False),
+        "scope": ((str,), False),
+    },
     "vm.destroy": {"vm": ((str,), True)},
     "vm.state": {"vm": ((str,), True), "requested_state": ((int,), True)},
     "vm.shutdown": {"vm": ((str,), True)},
@@ -93,16 +98,30 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "wmi.modify_system": {"vm": ((str,), True), "scope_of_residence": ((str,), True)},
     "azman.create_scope": {"name": ((str,), True), "description": ((str,), False)},
     "azman.delete_scope": {"name": ((str,), True)},
-    "azman.create_task": {"name": ((str,), True), "operations": ((list,), True), "tasks": ((list,), False),
-                          "scope": ((str, type(None)), False), "description": ((str,), False)},
-    "azman.create_role": {"name": ((str,), True), "operations": ((list,), False), "tasks": ((list,), False),
-                          "scope": ((str, type(None)), False), "description": ((str,), False)},
+    "azman.create_task": {
+        "name": ((str,), True),
+        "operations": ((list,), True),
+        "tasks": ((list,), False),
+        "scope": ((str, type(None)), False),
+        "description": ((str,), False),
+    },
+    "azman.create_role": {
+        "name": ((str,), True),
+        "operations": ((list,), False),
+        "tasks": ((list,), False),
+        "scope": ((str, type(None)), False),
+        "description": ((str,), False),
+    },
     "azman.assign": {"role": ((str,), True), "member": ((str,), True), "scope": ((str, type(None)), False)},
     "azman.unassign": {"role": ((str,), True), "member": ((str,), True), "scope": ((str, type(None)), False)},
     "access": {"user": ((str,), True), "operation": ((str,), True), "vm": ((str, type(None)), False)},
     "run_as": {"user": ((str,), True), "action": ((dict,), True)},
-    "migrate": {"vm": ((str,), True), "to": ((str,), True), "dirty_mb_s": ((int, float), False),
-                "bandwidth_mb_s": ((int, float, type(None)), False)},
+    "migrate": {
+        "vm": ((str,), True),
+        "to": ((str,), True),
+        "dirty_mb_s": ((int, float), False),
+        "bandwidth_mb_s": ((int, float, type(None)), False),
+    },
     "mmu.run": {"mode": ((str,), True), "tagged_tlb": ((bool,), False), "workload": ((str, dict), False)},
 }
 """Every op and its fields: (accepted JSON types, required)."""
@@ -169,8 +188,10 @@ def validate(action: object, path: str = "") -> dict[str, Any]:
     if op == "run_as":
         inner = validate(action["action"], at("action"))
         if inner["op"] not in DELEGABLE_OPS:
-            raise NotSupported(f"run_as applies to VM management actions ({', '.join(DELEGABLE_OPS)}), "
-                               f"not {inner['op']}", path=at("action.op"))
+            raise NotSupported(
+                f"run_as applies to VM management actions ({', '.join(DELEGABLE_OPS)}), not {inner['op']}",
+                path=at("action.op"),
+            )
     return action
 
 
@@ -215,8 +236,14 @@ def _dispatch(host: Host, a: dict[str, Any]) -> dict[str, Any]:
 
 def _azman(host: Host, a: dict[str, Any], summary: str, call: Callable[[], None]) -> dict[str, Any]:
     call()
-    host.trace.emit(partition=host._root(), component="Authorization Manager", mode="user", kind="azman",
-                    summary=summary, op=a["op"])
+    host.trace.emit(
+        partition=host._root(),
+        component="Authorization Manager",
+        mode="user",
+        kind="azman",
+        summary=summary,
+        op=a["op"],
+    )
     return {"store": host.azstore.to_dict()}
 
 
@@ -235,8 +262,7 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
     "bcdedit.set": lambda h, a: h.bcdedit_set(a["key"], a["value"]),
     "host.reboot": lambda h, a: h.reboot(),
     "role.install": lambda h, a: h.role_install(a["role"]),
-    "vm.define": lambda h, a: h.define_vm(a["name"], a["guest"], a["memory_mb"], a.get("vcpus", 1),
-                                          a.get("scope", "")),
+    "vm.define": lambda h, a: h.define_vm(a["name"], a["guest"], a["memory_mb"], a.get("vcpus", 1), a.get("scope", "")),
     "vm.destroy": lambda h, a: h.destroy_vm(a["vm"]),
     "vm.state": lambda h, a: h.request_state_change(a["vm"], a["requested_state"]),
     "vm.shutdown": lambda h, a: h.shutdown_vm(a["vm"]),
@@ -245,32 +271,64 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
     "wmi.query": lambda h, a: h.wmi_query(a["wql"]),
     "wmi.modify_system": lambda h, a: h.modify_system(a["vm"], a["scope_of_residence"]),
     "azman.create_scope": lambda h, a: _azman(
-        h, a, f"An administrator creates the authorization scope {a['name']!r} under the Hyper-V services "
-        "application.", lambda: h.azstore.create_scope(a["name"], a.get("description", ""))),
+        h,
+        a,
+        f"An administrator creates the authorization scope {a['name']!r} under the Hyper-V services application.",
+        lambda: h.azstore.create_scope(a["name"], a.get("description", "")),
+    ),
     "azman.delete_scope": lambda h, a: _azman(
-        h, a, f"An administrator deletes the authorization scope {a['name']!r}.",
-        lambda: h.azman_delete_scope(a["name"])),
+        h,
+        a,
+        f"An administrator deletes the authorization scope {a['name']!r}.",
+        lambda: h.azman_delete_scope(a["name"]),
+    ),
     "azman.create_task": lambda h, a: _azman(
-        h, a, f"An administrator creates the task {a['name']!r} at {_where(a)} with operations "
+        h,
+        a,
+        f"An administrator creates the task {a['name']!r} at {_where(a)} with operations "
         f"{', '.join(_str_list(a, 'operations')) or 'none'}.",
-        lambda: h.azstore.create_task(a["name"], _str_list(a, "operations"), _scope(a), _str_list(a, "tasks"),
-                                      description=a.get("description", ""))),
+        lambda: h.azstore.create_task(
+            a["name"],
+            _str_list(a, "operations"),
+            _scope(a),
+            _str_list(a, "tasks"),
+            description=a.get("description", ""),
+        ),
+    ),
     "azman.create_role": lambda h, a: _azman(
-        h, a, f"An administrator creates the role definition {a['name']!r} at {_where(a)} (tasks: "
+        h,
+        a,
+        f"An administrator creates the role definition {a['name']!r} at {_where(a)} (tasks: "
         f"{', '.join(_str_list(a, 'tasks')) or 'none'}; operations: "
         f"{', '.join(_str_list(a, 'operations')) or 'none'}).",
-        lambda: h.azstore.create_role_definition(a["name"], _str_list(a, "operations"), _str_list(a, "tasks"),
-                                                 _scope(a), description=a.get("description", ""))),
+        lambda: h.azstore.create_role_definition(
+            a["name"],
+            _str_list(a, "operations"),
+            _str_list(a, "tasks"),
+            _scope(a),
+            description=a.get("description", ""),
+        ),
+    ),
     "azman.assign": lambda h, a: _azman(
-        h, a, f"An administrator assigns {a['member']} to the role {a['role']!r} at {_where(a)}.",
-        lambda: h.azstore.assign(a["role"], a["member"], _scope(a))),
+        h,
+        a,
+        f"An administrator assigns {a['member']} to the role {a['role']!r} at {_where(a)}.",
+        lambda: h.azstore.assign(a["role"], a["member"], _scope(a)),
+    ),
     "azman.unassign": lambda h, a: _azman(
-        h, a, f"An administrator removes {a['member']} from the role {a['role']!r} at {_where(a)}.",
-        lambda: h.azstore.unassign(a["role"], a["member"], _scope(a))),
+        h,
+        a,
+        f"An administrator removes {a['member']} from the role {a['role']!r} at {_where(a)}.",
+        lambda: h.azstore.unassign(a["role"], a["member"], _scope(a)),
+    ),
     "access": lambda h, a: h.access_check(a["user"], a["operation"], a.get("vm")),
     "run_as": _run_as,
-    "migrate": lambda h, a: h.migrate(a["vm"], a["to"], float(a.get("dirty_mb_s", 10.0)),
-                                      None if a.get("bandwidth_mb_s") is None else float(a["bandwidth_mb_s"])),
+    "migrate": lambda h, a: h.migrate(
+        a["vm"],
+        a["to"],
+        float(a.get("dirty_mb_s", 10.0)),
+        None if a.get("bandwidth_mb_s") is None else float(a["bandwidth_mb_s"]),
+    ),
     "mmu.run": lambda h, a: h.mmu_run(a["mode"], a.get("tagged_tlb", True), a.get("workload", "terminal-services")),
 }
 
@@ -310,8 +368,9 @@ def load_actions(source: str | Path | Sequence[Any]) -> list[Any]:
     return data
 
 
-def replay(scenario: Scenario | dict[str, Any] | str | Path, seed: int | None,
-           actions: str | Path | Sequence[Any]) -> Host:
+def replay(
+    scenario: Scenario | dict[str, Any] | str | Path, seed: int | None, actions: str | Path | Sequence[Any]
+) -> Host:
     """Build a Host from `scenario` and `seed` and apply `actions` in order; errors name `actions[i].field`."""
     host = Host(scenario, seed)
     for index, action in enumerate(load_actions(actions)):
@@ -319,8 +378,9 @@ def replay(scenario: Scenario | dict[str, Any] | str | Path, seed: int | None,
     return host
 
 
-def replay_with_results(scenario: Scenario | dict[str, Any] | str | Path, seed: int | None,
-                        actions: str | Path | Sequence[Any]) -> tuple[Host, list[dict[str, Any]]]:
+def replay_with_results(
+    scenario: Scenario | dict[str, Any] | str | Path, seed: int | None, actions: str | Path | Sequence[Any]
+) -> tuple[Host, list[dict[str, Any]]]:
     """Like `replay`, also returning each action's result."""
     host = Host(scenario, seed)
     results = [apply(host, action, f"actions[{index}]") for index, action in enumerate(load_actions(actions))]

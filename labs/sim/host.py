@@ -160,18 +160,42 @@ class Host:
             self._load_cluster()
         self.boot()
         for index, vm_spec in enumerate(self.scenario.vms):
-            self._load_vm(index, vm_spec.name, vm_spec.guest, vm_spec.memory_mb, vm_spec.vcpus, vm_spec.state,
-                          vm_spec.scope, vm_spec.node)
+            self._load_vm(
+                index,
+                vm_spec.name,
+                vm_spec.guest,
+                vm_spec.memory_mb,
+                vm_spec.vcpus,
+                vm_spec.state,
+                vm_spec.scope,
+                vm_spec.node,
+            )
 
     # ------------------------------------------------------------ helpers
 
     def _root(self) -> str:
         return "root" if self.hypervisor_running else "host"
 
-    def _emit(self, component: str, mode: str, kind: str, summary: str, *, partition: str | None = None,
-              cost_ns: int = 0, **fields: Any) -> None:
-        self.trace.emit(partition=partition or self._root(), component=component, mode=mode, kind=kind,
-                        summary=summary, cost_ns=cost_ns, **fields)
+    def _emit(
+        self,
+        component: str,
+        mode: str,
+        kind: str,
+        summary: str,
+        *,
+        partition: str | None = None,
+        cost_ns: int = 0,
+        **fields: Any,
+    ) -> None:
+        self.trace.emit(
+            partition=partition or self._root(),
+            component=component,
+            mode=mode,
+            kind=kind,
+            summary=summary,
+            cost_ns=cost_ns,
+            **fields,
+        )
 
     def _new_pid(self) -> int:
         while True:
@@ -214,14 +238,19 @@ class Host:
         assert cluster is not None
         names = [n.name for n in cluster.nodes]
         if self.name not in names:
-            raise ScenarioError(f"the cluster must list the host {self.name!r} as one of its nodes",
-                                path="cluster.nodes")
+            raise ScenarioError(
+                f"the cluster must list the host {self.name!r} as one of its nodes", path="cluster.nodes"
+            )
         for node in cluster.nodes:
             vendor = "AMD" if node.cpu_vendor == "amd" else "Intel"
             try:
                 self.nodes[node.name] = migration.Node(
-                    name=node.name, cpu_vendor=vendor, edition=node.edition, clustered=node.clustered,
-                    subnet=node.subnet, csv_access=node.csv_access,
+                    name=node.name,
+                    cpu_vendor=vendor,
+                    edition=node.edition,
+                    clustered=node.clustered,
+                    subnet=node.subnet,
+                    csv_access=node.csv_access,
                     migration_network_gbps=node.migration_network_gbps,
                 )
             except SimError as exc:
@@ -245,11 +274,15 @@ class Host:
         if not self.role_installed:
             reasons.insert(0, "the Hyper-V role is not installed")
         elif self.hypervisorlaunchtype is None:
-            reasons.insert(0, "the BCD store has no hypervisorlaunchtype setting (typical after applying a captured "
-                              "image to new hardware): run 'bcdedit /set hypervisorlaunchtype auto' and reboot")
+            reasons.insert(
+                0,
+                "the BCD store has no hypervisorlaunchtype setting (typical after applying a captured "
+                "image to new hardware): run 'bcdedit /set hypervisorlaunchtype auto' and reboot",
+            )
         elif self.hypervisorlaunchtype == "off":
-            reasons.insert(0, "BCD hypervisorlaunchtype is off: run 'bcdedit /set hypervisorlaunchtype auto' and "
-                              "reboot")
+            reasons.insert(
+                0, "BCD hypervisorlaunchtype is off: run 'bcdedit /set hypervisorlaunchtype auto' and reboot"
+            )
         return reasons
 
     def boot(self) -> dict[str, Any]:
@@ -265,25 +298,41 @@ class Host:
             vt_state = "not supported by this processor"
         else:
             vt_state = "enabled" if self.bios_virtualization else "disabled"
-        self._emit("BIOS", "hardware", "firmware",
-                   f"The BIOS (version {self.bios_version}) starts the {'AMD' if vendor == 'amd' else 'Intel'} "
-                   f"{self.cpu.arch} processor: {VT_NAMES[vendor]} "
-                   f"{vt_state}, "
-                   f"hardware DEP ({DEP_NAMES[vendor]}) {'enabled' if self.bios_dep else 'disabled'}.",
-                   partition="host", bios_version=self.bios_version, boot=self.boot_count,
-                   virtualization_enabled=self.cpu.virtualization and self.bios_virtualization,
-                   dep_enabled=self.bios_dep)
+        self._emit(
+            "BIOS",
+            "hardware",
+            "firmware",
+            f"The BIOS (version {self.bios_version}) starts the {'AMD' if vendor == 'amd' else 'Intel'} "
+            f"{self.cpu.arch} processor: {VT_NAMES[vendor]} "
+            f"{vt_state}, "
+            f"hardware DEP ({DEP_NAMES[vendor]}) {'enabled' if self.bios_dep else 'disabled'}.",
+            partition="host",
+            bios_version=self.bios_version,
+            boot=self.boot_count,
+            virtualization_enabled=self.cpu.virtualization and self.bios_virtualization,
+            dep_enabled=self.bios_dep,
+        )
         edition = "Server Core" if self.os.installation == "core" else "Full installation"
-        self._emit("bootmgr", "kernel", "bcd",
-                   f"The Windows Boot Manager reads the BCD store of Windows Server {self.os.version} ({edition}): "
-                   f"hypervisorlaunchtype is {self.hypervisorlaunchtype or 'not set'}.", partition="host",
-                   hypervisorlaunchtype=self.hypervisorlaunchtype)
+        self._emit(
+            "bootmgr",
+            "kernel",
+            "bcd",
+            f"The Windows Boot Manager reads the BCD store of Windows Server {self.os.version} ({edition}): "
+            f"hypervisorlaunchtype is {self.hypervisorlaunchtype or 'not set'}.",
+            partition="host",
+            hypervisorlaunchtype=self.hypervisorlaunchtype,
+        )
         reasons = self.boot_blockers()
         self.no_hypervisor_reasons = reasons
         if reasons:
-            self._emit("hvboot.sys" if self.role_installed else "winload.exe", "kernel", "hypervisor_not_launched",
-                       f"No hypervisor: {reasons[0]}. Windows runs directly on the hardware and no virtual "
-                       "machine can start.", partition="host", reasons=list(reasons))
+            self._emit(
+                "hvboot.sys" if self.role_installed else "winload.exe",
+                "kernel",
+                "hypervisor_not_launched",
+                f"No hypervisor: {reasons[0]}. Windows runs directly on the hardware and no virtual machine can start.",
+                partition="host",
+                reasons=list(reasons),
+            )
             if self.role_installed:
                 self._start_vmms("it can define VMs, but cannot start them without the hypervisor")
             return {"hypervisor_running": False, "reasons": list(reasons)}
@@ -291,34 +340,61 @@ class Host:
         self.hypervisor_running = True
         self.hypervisor_image = image
         self.next_partition_id[self.name] = 1
-        self._emit("hvboot.sys", "kernel", "hypervisor_launch",
-                   f"hvboot.sys loads {image} ({'Intel' if vendor == 'intel' else 'AMD'} processor) and launches the "
-                   "hypervisor beneath the running Windows instance.", partition="host", image=image)
+        self._emit(
+            "hvboot.sys",
+            "kernel",
+            "hypervisor_launch",
+            f"hvboot.sys loads {image} ({'Intel' if vendor == 'intel' else 'AMD'} processor) and launches the "
+            "hypervisor beneath the running Windows instance.",
+            partition="host",
+            image=image,
+        )
         root_id = self._allocate_partition(self.name, None)
-        slat = (f"SLAT ({SLAT_NAMES[vendor]}) is available and used" if self.slat_available else
-                "no SLAT: Windows Server 2008 (R1) has no SLAT support" if self.cpu.slat else
-                f"no SLAT: the processor has no {SLAT_NAMES[vendor]}")
-        self._emit("hypervisor", "hypervisor", "partition_created",
-                   f"The Windows instance becomes the root partition, partition ID {root_id}; {slat}.",
-                   partition="root", partition_id=root_id, slat=self.slat_available)
-        self._emit("ntoskrnl.exe", "kernel", "drivers_loaded",
-                   "The root kernel loads VID.sys, WinHv, the VMBus driver (vmbus.sys) and the virtualization "
-                   "service providers (StorVSP, NetVSP).", partition="root")
+        slat = (
+            f"SLAT ({SLAT_NAMES[vendor]}) is available and used"
+            if self.slat_available
+            else "no SLAT: Windows Server 2008 (R1) has no SLAT support"
+            if self.cpu.slat
+            else f"no SLAT: the processor has no {SLAT_NAMES[vendor]}"
+        )
+        self._emit(
+            "hypervisor",
+            "hypervisor",
+            "partition_created",
+            f"The Windows instance becomes the root partition, partition ID {root_id}; {slat}.",
+            partition="root",
+            partition_id=root_id,
+            slat=self.slat_available,
+        )
+        self._emit(
+            "ntoskrnl.exe",
+            "kernel",
+            "drivers_loaded",
+            "The root kernel loads VID.sys, WinHv, the VMBus driver (vmbus.sys) and the virtualization "
+            "service providers (StorVSP, NetVSP).",
+            partition="root",
+        )
         self._start_vmms("")
         return {"hypervisor_running": True, "image": image, "root_partition_id": root_id}
 
     def _start_vmms(self, note: str) -> None:
         self.vmms_pid = self._new_pid()
         tail = f"; {note}" if note else ""
-        self._emit("vmms.exe", "user", "process_start",
-                   f"The Virtual Machine Management Service, vmms.exe (pid {self.vmms_pid}), starts in user mode and "
-                   f"publishes the WMI namespace root\\virtualization{tail}.", pid=self.vmms_pid)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "process_start",
+            f"The Virtual Machine Management Service, vmms.exe (pid {self.vmms_pid}), starts in user mode and "
+            f"publishes the WMI namespace root\\virtualization{tail}.",
+            pid=self.vmms_pid,
+        )
 
     def _allocate_partition(self, node: str, vm: str | None) -> int:
         pid = self.next_partition_id.get(node, 2)  # another node's root partition already holds ID 1
         self.next_partition_id[node] = pid + 1
-        self.partition_log.append({"node": node, "boot": self.boot_count if node == self.name else 0,
-                                   "partition_id": pid, "vm": vm})
+        self.partition_log.append(
+            {"node": node, "boot": self.boot_count if node == self.name else 0, "partition_id": pid, "vm": vm}
+        )
         return pid
 
     def reboot(self) -> dict[str, Any]:
@@ -328,9 +404,14 @@ class Host:
                 continue
             if vm.state in (STATE_RUNNING, STATE_PAUSED):
                 vm.was_running_at_host_shutdown = vm.state == STATE_RUNNING
-                self._emit("vmms.exe", "user", "automatic_shutdown",
-                           f"The host is shutting down: AutomaticShutdownAction {DEFAULT_AUTOMATIC_SHUTDOWN_ACTION} "
-                           f"(Save State) saves {vm.name}.", vm=vm.name)
+                self._emit(
+                    "vmms.exe",
+                    "user",
+                    "automatic_shutdown",
+                    f"The host is shutting down: AutomaticShutdownAction {DEFAULT_AUTOMATIC_SHUTDOWN_ACTION} "
+                    f"(Save State) saves {vm.name}.",
+                    vm=vm.name,
+                )
                 self._teardown(vm, STATE_SAVED, "saves the VM's memory and device state to disk")
         if self.vmms_pid is not None:
             self.used_pids.discard(self.vmms_pid)
@@ -341,9 +422,14 @@ class Host:
             for vm in self._sorted_vms():
                 if vm.node == self.name and vm.was_running_at_host_shutdown:
                     vm.was_running_at_host_shutdown = False
-                    self._emit("vmms.exe", "user", "automatic_start",
-                               f"AutomaticStartupAction {DEFAULT_AUTOMATIC_STARTUP_ACTION}: {vm.name} was running "
-                               "when the host shut down, so VMMS restores it ([mem] reading of value 1).", vm=vm.name)
+                    self._emit(
+                        "vmms.exe",
+                        "user",
+                        "automatic_start",
+                        f"AutomaticStartupAction {DEFAULT_AUTOMATIC_STARTUP_ACTION}: {vm.name} was running "
+                        "when the host shut down, so VMMS restores it ([mem] reading of value 1).",
+                        vm=vm.name,
+                    )
                     self._transition(vm, STATE_RUNNING)
                     restarted.append(vm.name)
         result["vms_restored"] = restarted
@@ -360,28 +446,45 @@ class Host:
         vendor = self.cpu.vendor
         if setting == "virtualization":
             if not self.cpu.virtualization:
-                raise NotSupported(f"this processor has no {VT_NAMES[vendor]}, so the BIOS offers no virtualization "
-                                   "setting", path="setting")
+                raise NotSupported(
+                    f"this processor has no {VT_NAMES[vendor]}, so the BIOS offers no virtualization setting",
+                    path="setting",
+                )
             needed = self.vt_option_available_from
-            if value and needed is not None and bios_version_key(
-                    self.bios_version_booted, self.bios_versions) < bios_version_key(needed, self.bios_versions):
+            if (
+                value
+                and needed is not None
+                and bios_version_key(self.bios_version_booted, self.bios_versions)
+                < bios_version_key(needed, self.bios_versions)
+            ):
                 if self.bios_version != self.bios_version_booted:
-                    advice = (f"BIOS {self.bios_version} is flashed but the machine still runs "
-                              f"{self.bios_version_booted}: restart to reach the new setup option")
+                    advice = (
+                        f"BIOS {self.bios_version} is flashed but the machine still runs "
+                        f"{self.bios_version_booted}: restart to reach the new setup option"
+                    )
                 else:
                     advice = f"upgrade the BIOS to {needed} first"
-                raise NotSupported(f"BIOS version {self.bios_version_booted} has no usable virtualization option in "
-                                   f"setup; {advice} (scenario parameter bios.vt_option_available_from)",
-                                   path="setting")
+                raise NotSupported(
+                    f"BIOS version {self.bios_version_booted} has no usable virtualization option in "
+                    f"setup; {advice} (scenario parameter bios.vt_option_available_from)",
+                    path="setting",
+                )
             self.bios_virtualization = value
             label = VT_NAMES[vendor]
         else:
             self.bios_dep = value
             label = f"hardware DEP ({DEP_NAMES[vendor]})"
         self.pending_reboot = True
-        self._emit("BIOS", "hardware", "bios_setting",
-                   f"In BIOS setup, {label} is set to {'Enabled' if value else 'Disabled'}; the change applies when "
-                   "the machine restarts.", partition="host", setting=setting, value=value)
+        self._emit(
+            "BIOS",
+            "hardware",
+            "bios_setting",
+            f"In BIOS setup, {label} is set to {'Enabled' if value else 'Disabled'}; the change applies when "
+            "the machine restarts.",
+            partition="host",
+            setting=setting,
+            value=value,
+        )
         return {"setting": setting, "value": value, "reboot_required": True}
 
     def bios_upgrade(self, version: str) -> dict[str, Any]:
@@ -389,29 +492,47 @@ class Host:
         if not isinstance(version, str) or not version:
             raise InvalidParameter("must be a BIOS version string", path="version")
         if self.bios_versions and version not in self.bios_versions:
-            raise NotFound(f"no BIOS version {version!r} for this machine (available: {', '.join(self.bios_versions)})",
-                           path="version")
+            raise NotFound(
+                f"no BIOS version {version!r} for this machine (available: {', '.join(self.bios_versions)})",
+                path="version",
+            )
         if bios_version_key(version, self.bios_versions) <= bios_version_key(self.bios_version, self.bios_versions):
-            raise InvalidParameter(f"{version} is not newer than the installed BIOS {self.bios_version}",
-                                   path="version")
+            raise InvalidParameter(
+                f"{version} is not newer than the installed BIOS {self.bios_version}", path="version"
+            )
         old = self.bios_version
         self.bios_version = version
         self.pending_reboot = True
-        self._emit("BIOS", "hardware", "bios_upgrade", f"The BIOS is flashed from {old} to {version}; the new "
-                   "firmware runs at the next restart.", partition="host", old_version=old, version=version)
+        self._emit(
+            "BIOS",
+            "hardware",
+            "bios_upgrade",
+            f"The BIOS is flashed from {old} to {version}; the new firmware runs at the next restart.",
+            partition="host",
+            old_version=old,
+            version=version,
+        )
         return {"old_version": old, "version": version, "reboot_required": True}
 
     def bcdedit_set(self, key: str, value: str) -> dict[str, Any]:
         """`bcdedit /set hypervisorlaunchtype auto|off`: takes effect at the next boot."""
         if key != "hypervisorlaunchtype":
-            raise InvalidParameter(f"unsupported BCD element {key!r}: only hypervisorlaunchtype is modelled",
-                                   path="key")
+            raise InvalidParameter(
+                f"unsupported BCD element {key!r}: only hypervisorlaunchtype is modelled", path="key"
+            )
         if value not in ("auto", "off"):
             raise InvalidParameter("hypervisorlaunchtype must be 'auto' or 'off'", path="value")
         self.hypervisorlaunchtype = value
         self.pending_reboot = True
-        self._emit("bcdedit.exe", "user", "bcd_set", f"bcdedit /set hypervisorlaunchtype {value}: the BCD store now "
-                   f"says hypervisorlaunchtype={value}; it applies at the next boot.", key=key, value=value)
+        self._emit(
+            "bcdedit.exe",
+            "user",
+            "bcd_set",
+            f"bcdedit /set hypervisorlaunchtype {value}: the BCD store now "
+            f"says hypervisorlaunchtype={value}; it applies at the next boot.",
+            key=key,
+            value=value,
+        )
         return {"key": key, "value": value, "reboot_required": True}
 
     def role_install(self, role: str) -> dict[str, Any]:
@@ -419,16 +540,22 @@ class Host:
         if role != "Hyper-V":
             raise InvalidParameter(f"unknown role {role!r}: only 'Hyper-V' is modelled", path="role")
         if self.cpu.arch != "x64":
-            raise NotSupported(f"Hyper-V needs x64 Windows Server on an x64 processor; this one is {self.cpu.arch}",
-                               path="role")
+            raise NotSupported(
+                f"Hyper-V needs x64 Windows Server on an x64 processor; this one is {self.cpu.arch}", path="role"
+            )
         if self.role_installed:
             raise InvalidState("the Hyper-V role is already installed", path="role")
         self.role_installed = True
         self.hypervisorlaunchtype = "auto"
         self.pending_reboot = True
-        self._emit("Server Manager", "user", "role_install",
-                   "The Hyper-V role is installed: hvboot.sys, the hypervisor images, VMMS and the VSPs are added and "
-                   "the BCD store gets hypervisorlaunchtype=auto; a restart is required.", role=role)
+        self._emit(
+            "Server Manager",
+            "user",
+            "role_install",
+            "The Hyper-V role is installed: hvboot.sys, the hypervisor images, VMMS and the VSPs are added and "
+            "the BCD store gets hypervisorlaunchtype=auto; a restart is required.",
+            role=role,
+        )
         return {"role": role, "hypervisorlaunchtype": "auto", "reboot_required": True}
 
     # ------------------------------------------------------------ VMs
@@ -459,15 +586,24 @@ class Host:
         if not isinstance(scope, str):
             raise InvalidParameter("must be a scope name", path="scope")
         if not self.role_installed or self.vmms_pid is None:
-            raise NotSupported("VMMS is not running: install the Hyper-V role and boot with the hypervisor",
-                               path="host")
-        vm = VirtualMachine(name=name, guid=self._new_guid(), guest=guest, memory_mb=memory_mb, vcpus=vcpus,
-                            node=self.name)
+            raise NotSupported(
+                "VMMS is not running: install the Hyper-V role and boot with the hypervisor", path="host"
+            )
+        vm = VirtualMachine(
+            name=name, guid=self._new_guid(), guest=guest, memory_mb=memory_mb, vcpus=vcpus, node=self.name
+        )
         self.vms[name] = vm
-        self._emit("vmms.exe", "user", "wmi_method",
-                   f"Msvm_VirtualSystemManagementService.DefineVirtualSystem creates {name} "
-                   f"(GUID {vm.guid}, {memory_mb} MB, {vcpus} virtual processor{'s' if vcpus > 1 else ''}, "
-                   f"guest {guest}); return value 0.", method="DefineVirtualSystem", return_value=0, vm=name)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "wmi_method",
+            f"Msvm_VirtualSystemManagementService.DefineVirtualSystem creates {name} "
+            f"(GUID {vm.guid}, {memory_mb} MB, {vcpus} virtual processor{'s' if vcpus > 1 else ''}, "
+            f"guest {guest}); return value 0.",
+            method="DefineVirtualSystem",
+            return_value=0,
+            vm=name,
+        )
         warning = self._vcpu_warning(vm)
         self._set_scope(vm, scope)
         result: dict[str, Any] = {"ReturnValue": 0, "vm": vm.to_dict()}
@@ -478,31 +614,42 @@ class Host:
     def _vcpu_warning(self, vm: VirtualMachine) -> str:
         limit = guests.features(vm.guest).max_vcpus
         if vm.vcpus > limit:
-            message = (f"{vm.guest} supports at most {limit} virtual processor{'s' if limit > 1 else ''}; "
-                       f"{vm.vcpus} is an unsupported configuration")
+            message = (
+                f"{vm.guest} supports at most {limit} virtual processor{'s' if limit > 1 else ''}; "
+                f"{vm.vcpus} is an unsupported configuration"
+            )
             self._emit("vmms.exe", "user", "warning", f"Warning for {vm.name}: {message}.", vm=vm.name)
             return message
         return ""
 
-    def _load_vm(self, index: int, name: str, guest: str, memory_mb: int, vcpus: int, state: str, scope: str,
-                 node: str) -> None:
+    def _load_vm(
+        self, index: int, name: str, guest: str, memory_mb: int, vcpus: int, state: str, scope: str, node: str
+    ) -> None:
         path = f"vms[{index}]"
         try:
             if not self.role_installed:
                 raise ScenarioError("VMs need the Hyper-V role (host.hyperv_role: true)", path=f"{path}.name")
-            vm = VirtualMachine(name=name, guid=self._new_guid(), guest=guest, memory_mb=memory_mb, vcpus=vcpus,
-                                node=node or self.name)
+            vm = VirtualMachine(
+                name=name, guid=self._new_guid(), guest=guest, memory_mb=memory_mb, vcpus=vcpus, node=node or self.name
+            )
             self.vms[name] = vm
-            self._emit("vmms.exe", "user", "vm_loaded", f"VMMS registers the virtual machine {name} (GUID {vm.guid}) "
-                       f"from the scenario.", vm=name)
+            self._emit(
+                "vmms.exe",
+                "user",
+                "vm_loaded",
+                f"VMMS registers the virtual machine {name} (GUID {vm.guid}) from the scenario.",
+                vm=name,
+            )
             self._set_scope(vm, scope)
             code = INITIAL_STATE_CODES[state]
             if code == STATE_SAVED:
                 vm.state = STATE_SAVED
             elif code != STATE_OFF:
                 if not self.hypervisor_running and vm.node == self.name:
-                    raise ScenarioError(f"cannot be {state}: the hypervisor is not running "
-                                        f"({self.no_hypervisor_reasons[0]})", path=f"{path}.state")
+                    raise ScenarioError(
+                        f"cannot be {state}: the hypervisor is not running ({self.no_hypervisor_reasons[0]})",
+                        path=f"{path}.state",
+                    )
                 self._check_memory(vm)
                 self._transition(vm, STATE_RUNNING)
                 if code == STATE_PAUSED:
@@ -516,13 +663,18 @@ class Host:
         """DestroyVirtualSystem: delete a VM that is off or saved (returns a completed job)."""
         vm = self.vm(name)
         if vm.state not in (STATE_OFF, STATE_SAVED):
-            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; turn it off before deleting it",
-                               path="vm")
+            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; turn it off before deleting it", path="vm")
         del self.vms[vm.name]
         job = self._job(f"Destroying virtual machine {vm.name}")
-        self._emit("vmms.exe", "user", "wmi_method", f"DestroyVirtualSystem deletes {vm.name}; return value 4096 "
-                   f"(job {job['InstanceID']} completed).", method="DestroyVirtualSystem", return_value=4096,
-                   vm=vm.name)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "wmi_method",
+            f"DestroyVirtualSystem deletes {vm.name}; return value 4096 (job {job['InstanceID']} completed).",
+            method="DestroyVirtualSystem",
+            return_value=4096,
+            vm=vm.name,
+        )
         return {"ReturnValue": 4096, "Job": job}
 
     def _job(self, description: str) -> dict[str, Any]:
@@ -542,44 +694,78 @@ class Host:
         used = sum(v.memory_mb for v in self.vms.values() if v.partition_id is not None and v.node == self.name)
         free = self.memory_mb - self.cost.root_reserved_memory_mb - used
         if vm.memory_mb > free:
-            raise OutOfMemory(f"{vm.name} needs {vm.memory_mb} MB but only {max(free, 0)} MB is free on {self.name} "
-                              f"({self.memory_mb} MB minus {self.cost.root_reserved_memory_mb} MB kept for the root "
-                              f"[params.root_reserved_memory_mb] minus {used} MB used by running VMs)", path="vm")
+            raise OutOfMemory(
+                f"{vm.name} needs {vm.memory_mb} MB but only {max(free, 0)} MB is free on {self.name} "
+                f"({self.memory_mb} MB minus {self.cost.root_reserved_memory_mb} MB kept for the root "
+                f"[params.root_reserved_memory_mb] minus {used} MB used by running VMs)",
+                path="vm",
+            )
 
     def request_state_change(self, name: str, requested_state: int) -> dict[str, Any]:
         """Msvm_ComputerSystem.RequestStateChange: start/turn off/reboot/reset/pause/save; returns 4096 and a job."""
         vm = self.vm(name)
         if not isinstance(requested_state, int) or requested_state not in REQUESTED_STATES:
             codes = ", ".join(f"{k} {v}" for k, v in REQUESTED_STATES.items())
-            raise InvalidParameter(f"RequestedState must be one of {codes}; got {requested_state!r}",
-                                   path="requested_state")
+            raise InvalidParameter(
+                f"RequestedState must be one of {codes}; got {requested_state!r}", path="requested_state"
+            )
         key = (vm.state, requested_state)
         if key not in TRANSITIONS:
-            raise InvalidState(f"cannot {REQUESTED_STATES[requested_state].lower()} {vm.name}: it is "
-                               f"{STATE_LABELS.get(vm.state, ENABLED_STATES.get(vm.state, '?'))}", path="vm")
+            raise InvalidState(
+                f"cannot {REQUESTED_STATES[requested_state].lower()} {vm.name}: it is "
+                f"{STATE_LABELS.get(vm.state, ENABLED_STATES.get(vm.state, '?'))}",
+                path="vm",
+            )
         transients, final = TRANSITIONS[key]
         if final == STATE_RUNNING and vm.partition_id is None:
             if vm.node == self.name:
                 self._require_hypervisor(f"the virtual machine {vm.name} could not be started")
             self._check_memory(vm)
         job = self._job(f"{REQUESTED_STATES[requested_state]} virtual machine {vm.name}")
-        self._emit("vmms.exe", "user", "wmi_method",
-                   f"RequestStateChange({requested_state} = {REQUESTED_STATES[requested_state]}) on {vm.name} "
-                   f"returns 4096: job {job['InstanceID']} started.", method="RequestStateChange",
-                   requested_state=requested_state, return_value=4096, vm=vm.name)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "wmi_method",
+            f"RequestStateChange({requested_state} = {REQUESTED_STATES[requested_state]}) on {vm.name} "
+            f"returns 4096: job {job['InstanceID']} started.",
+            method="RequestStateChange",
+            requested_state=requested_state,
+            return_value=4096,
+            vm=vm.name,
+        )
         old = vm.state
         for transient in transients:
-            self._emit("vmms.exe", "user", "state_change", f"{vm.name} EnabledState is {transient} "
-                       f"({ENABLED_STATES[transient]}).", vm=vm.name, enabled_state=transient)
+            self._emit(
+                "vmms.exe",
+                "user",
+                "state_change",
+                f"{vm.name} EnabledState is {transient} ({ENABLED_STATES[transient]}).",
+                vm=vm.name,
+                enabled_state=transient,
+            )
         if requested_state in (10, 11):
-            self._emit("vmwp.exe", "user", "vm_reset", f"vmwp.exe (pid {vm.vmwp_pid}) resets {vm.name}'s virtual "
-                       "processors and emulated devices; the partition and worker process stay.", vm=vm.name,
-                       pid=vm.vmwp_pid)
+            self._emit(
+                "vmwp.exe",
+                "user",
+                "vm_reset",
+                f"vmwp.exe (pid {vm.vmwp_pid}) resets {vm.name}'s virtual "
+                "processors and emulated devices; the partition and worker process stay.",
+                vm=vm.name,
+                pid=vm.vmwp_pid,
+            )
         else:
             self._transition(vm, final)
-        self._emit("vmms.exe", "user", "job_completed", f"Job {job['InstanceID']} completed (JobState 7, "
-                   f"ErrorCode 0): {vm.name} went from {ENABLED_STATES[old]} ({old}) to {ENABLED_STATES[final]} "
-                   f"({final}).", job=job["InstanceID"], vm=vm.name, enabled_state=final)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "job_completed",
+            f"Job {job['InstanceID']} completed (JobState 7, "
+            f"ErrorCode 0): {vm.name} went from {ENABLED_STATES[old]} ({old}) to {ENABLED_STATES[final]} "
+            f"({final}).",
+            job=job["InstanceID"],
+            vm=vm.name,
+            enabled_state=final,
+        )
         return {"ReturnValue": 4096, "Job": job, "EnabledState": final, "vm": vm.name}
 
     def _transition(self, vm: VirtualMachine, final: int) -> None:
@@ -591,51 +777,110 @@ class Host:
         elif final == STATE_SAVED and vm.partition_id is not None:
             self._teardown(vm, STATE_SAVED, "writes the VM's memory and device state to its saved-state files")
         elif final == STATE_PAUSED:
-            self._emit("vmwp.exe", "user", "paused", f"vmwp.exe (pid {vm.vmwp_pid}) stops scheduling {vm.name}'s "
-                       "virtual processors; its partition and memory stay.", vm=vm.name, pid=vm.vmwp_pid)
+            self._emit(
+                "vmwp.exe",
+                "user",
+                "paused",
+                f"vmwp.exe (pid {vm.vmwp_pid}) stops scheduling {vm.name}'s "
+                "virtual processors; its partition and memory stay.",
+                vm=vm.name,
+                pid=vm.vmwp_pid,
+            )
         elif final == STATE_RUNNING and vm.state == STATE_PAUSED:
-            self._emit("vmwp.exe", "user", "resumed", f"vmwp.exe (pid {vm.vmwp_pid}) lets {vm.name}'s virtual "
-                       "processors run again.", vm=vm.name, pid=vm.vmwp_pid)
+            self._emit(
+                "vmwp.exe",
+                "user",
+                "resumed",
+                f"vmwp.exe (pid {vm.vmwp_pid}) lets {vm.name}'s virtual processors run again.",
+                vm=vm.name,
+                pid=vm.vmwp_pid,
+            )
         vm.state = final
 
     def _create_partition(self, vm: VirtualMachine, restoring: bool) -> None:
         pid = self._new_pid()
         vm.vmwp_pid = pid
         part = vm.name
-        self._emit("vmms.exe", "user", "process_start", f"vmms.exe starts a worker process for {vm.name}: vmwp.exe "
-                   f"(pid {pid}).", vm=vm.name, pid=pid, process="vmwp.exe")
+        self._emit(
+            "vmms.exe",
+            "user",
+            "process_start",
+            f"vmms.exe starts a worker process for {vm.name}: vmwp.exe (pid {pid}).",
+            vm=vm.name,
+            pid=pid,
+            process="vmwp.exe",
+        )
         partition_id = self._allocate_partition(vm.node, vm.name)
         vm.partition_id = partition_id
         hcost = self.cost.cycles_to_ns(self.cost.hypercall_cycles)
         calls = [
             (HV_CREATE_PARTITION, "HvCallCreatePartition", f"creates partition ID {partition_id} for {vm.name}"),
             (HV_INITIALIZE_PARTITION, "HvCallInitializePartition", "initialises the new partition"),
-            (HV_DEPOSIT_MEMORY, "HvCallDepositMemory", "gives the hypervisor memory for the partition's own "
-             "structures"),
+            (
+                HV_DEPOSIT_MEMORY,
+                "HvCallDepositMemory",
+                "gives the hypervisor memory for the partition's own structures",
+            ),
             (HV_MAP_GPA_PAGES, "HvCallMapGpaPages", f"maps {vm.memory_mb} MB of guest physical memory"),
         ]
         for code, name, what in calls:
             self.trace.count("hypercalls")
-            self._emit("VID.sys", "kernel", "hypercall", f"VID.sys in the root calls {name} (0x{code:02X}): it {what}.",
-                       partition="root", cost_ns=hcost, hypercall=f"0x{code:02X}", vm=vm.name,
-                       partition_id=partition_id)
+            self._emit(
+                "VID.sys",
+                "kernel",
+                "hypercall",
+                f"VID.sys in the root calls {name} (0x{code:02X}): it {what}.",
+                partition="root",
+                cost_ns=hcost,
+                hypercall=f"0x{code:02X}",
+                vm=vm.name,
+                partition_id=partition_id,
+            )
         for vp in range(vm.vcpus):
             self.trace.count("hypercalls")
-            self._emit("VID.sys", "kernel", "hypercall", f"VID.sys calls HvCallCreateVp (0x{HV_CREATE_VP:02X}) for "
-                       f"virtual processor {vp} of {vm.name}.", partition="root", cost_ns=hcost,
-                       hypercall=f"0x{HV_CREATE_VP:02X}", vm=vm.name, vp=vp)
+            self._emit(
+                "VID.sys",
+                "kernel",
+                "hypercall",
+                f"VID.sys calls HvCallCreateVp (0x{HV_CREATE_VP:02X}) for virtual processor {vp} of {vm.name}.",
+                partition="root",
+                cost_ns=hcost,
+                hypercall=f"0x{HV_CREATE_VP:02X}",
+                vm=vm.name,
+                vp=vp,
+            )
         if restoring:
-            self._emit("vmwp.exe", "user", "restore", f"vmwp.exe restores {vm.name}'s memory and device state from "
-                       "its saved-state files; the guest continues where it stopped.", vm=vm.name, pid=pid)
+            self._emit(
+                "vmwp.exe",
+                "user",
+                "restore",
+                f"vmwp.exe restores {vm.name}'s memory and device state from "
+                "its saved-state files; the guest continues where it stopped.",
+                vm=vm.name,
+                pid=pid,
+            )
             return
         features = guests.features(vm.guest)
-        self._emit("vmwp.exe", "user", "power_on", f"vmwp.exe powers on {vm.name}'s emulated i440BX motherboard; the "
-                   "virtual BIOS and boot loader read the boot disk through the emulated IDE controller.",
-                   vm=vm.name, pid=pid)
+        self._emit(
+            "vmwp.exe",
+            "user",
+            "power_on",
+            f"vmwp.exe powers on {vm.name}'s emulated i440BX motherboard; the "
+            "virtual BIOS and boot loader read the boot disk through the emulated IDE controller.",
+            vm=vm.name,
+            pid=pid,
+        )
         if not features.enlightened and not features.synthetic_storage:
-            self._emit("guest kernel", "kernel", "guest_boot", f"{vm.name} ({vm.guest}) has no Integration "
-                       "Components: all its disk and network I/O stays on the emulated IDE controller and the "
-                       "emulated DEC 21140 NIC in vmwp.exe.", partition=part, partition_id=partition_id)
+            self._emit(
+                "guest kernel",
+                "kernel",
+                "guest_boot",
+                f"{vm.name} ({vm.guest}) has no Integration "
+                "Components: all its disk and network I/O stays on the emulated IDE controller and the "
+                "emulated DEC 21140 NIC in vmwp.exe.",
+                partition=part,
+                partition_id=partition_id,
+            )
             vm.channels = []
             return
         drivers = ", ".join(features.drivers)
@@ -645,21 +890,35 @@ class Host:
                 what += "; the hypercall adapter maps the Xen-enabled kernel's hypercalls onto Hyper-V hypercalls"
         else:
             cpuid = f"CPUID leaf 0x{HV_CPUID_INTERFACE_LEAF:08X} = '{HV_CPUID_INTERFACE_SIGNATURE}'"
-            what = (f"The Windows kernel of {vm.name} finds the hypervisor ({cpuid}) and loads "
-                    f"the Integration Services: {drivers}")
+            what = (
+                f"The Windows kernel of {vm.name} finds the hypervisor ({cpuid}) and loads "
+                f"the Integration Services: {drivers}"
+            )
         self._emit("guest kernel", "kernel", "guest_boot", f"{what}.", partition=part, partition_id=partition_id)
         linux = vm.guest.startswith("linux")
         storage_vsc = "blkvsc" if linux else "storflt.sys"
         offers = [
-            DeviceOffer("storage", storage_vsc, "StorVSP",
-                        self.cost.blkvsc_ring_pages if linux else self.cost.storvsc_ring_pages),
+            DeviceOffer(
+                "storage",
+                storage_vsc,
+                "StorVSP",
+                self.cost.blkvsc_ring_pages if linux else self.cost.storvsc_ring_pages,
+            ),
             DeviceOffer("network", "netvsc", "NetVSP", self.cost.netvsc_ring_pages),
         ]
-        opened = [d for d, ok in (("storage", features.synthetic_storage), ("network", features.synthetic_network))
-                  if ok]
-        channels = handshake(self.trace, self.cost, vm=vm.name, offers=offers, opened=opened,
-                             host_version=self.os.version, vmbus_version=VMBUS_VERSION[self.os.version],
-                             storage_protocol=STORVSC_PROTOCOL_VERSION[self.os.version])
+        opened = [
+            d for d, ok in (("storage", features.synthetic_storage), ("network", features.synthetic_network)) if ok
+        ]
+        channels = handshake(
+            self.trace,
+            self.cost,
+            vm=vm.name,
+            offers=offers,
+            opened=opened,
+            host_version=self.os.version,
+            vmbus_version=VMBUS_VERSION[self.os.version],
+            storage_protocol=STORVSC_PROTOCOL_VERSION[self.os.version],
+        )
         vm.channels = sorted(channels)
         if "storage" in channels:
             if linux and features.fastpath_boot:
@@ -674,16 +933,28 @@ class Host:
         if vm.partition_id is None:
             vm.state = final
             return
-        self._emit("vmwp.exe", "user", "teardown", f"vmwp.exe (pid {vm.vmwp_pid}) {what}.", vm=vm.name,
-                   pid=vm.vmwp_pid)
+        self._emit("vmwp.exe", "user", "teardown", f"vmwp.exe (pid {vm.vmwp_pid}) {what}.", vm=vm.name, pid=vm.vmwp_pid)
         self.trace.count("hypercalls")
-        self._emit("VID.sys", "kernel", "hypercall",
-                   f"VID.sys calls HvCallDeletePartition (0x{HV_DELETE_PARTITION:02X})"
-                   f" for partition ID {vm.partition_id}; the ID is never reused while this hypervisor runs.",
-                   partition="root", hypercall=f"0x{HV_DELETE_PARTITION:02X}", vm=vm.name,
-                   partition_id=vm.partition_id)
-        self._emit("vmwp.exe", "user", "process_exit", f"vmwp.exe (pid {vm.vmwp_pid}) for {vm.name} exits.",
-                   partition="root", vm=vm.name, pid=vm.vmwp_pid)
+        self._emit(
+            "VID.sys",
+            "kernel",
+            "hypercall",
+            f"VID.sys calls HvCallDeletePartition (0x{HV_DELETE_PARTITION:02X})"
+            f" for partition ID {vm.partition_id}; the ID is never reused while this hypervisor runs.",
+            partition="root",
+            hypercall=f"0x{HV_DELETE_PARTITION:02X}",
+            vm=vm.name,
+            partition_id=vm.partition_id,
+        )
+        self._emit(
+            "vmwp.exe",
+            "user",
+            "process_exit",
+            f"vmwp.exe (pid {vm.vmwp_pid}) for {vm.name} exits.",
+            partition="root",
+            vm=vm.name,
+            pid=vm.vmwp_pid,
+        )
         vm.partition_id = None
         vm.vmwp_pid = None
         vm.channels = []
@@ -693,17 +964,34 @@ class Host:
         """Graceful shutdown through Msvm_ShutdownComponent.InitiateShutdown (needs the guest's shutdown IC)."""
         vm = self.vm(name)
         if vm.state != STATE_RUNNING:
-            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; only a running VM can shut down",
-                               path="vm")
+            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; only a running VM can shut down", path="vm")
         outcome = guests.shutdown_outcome(vm.guest)
         if not outcome.ok:
             raise NotSupported(f"{vm.name}: {outcome.reason}", path="vm")
-        self._emit("vmms.exe", "user", "wmi_method", f"{SHUTDOWN_METHOD} is called for "
-                   f"{vm.name}. {outcome.reason}", method="InitiateShutdown", vm=vm.name)
-        self._emit("guest os", "kernel", "guest_shutdown", f"{vm.name}'s operating system shuts down cleanly.",
-                   partition=vm.name, partition_id=vm.partition_id)
-        self._emit("vmms.exe", "user", "state_change", f"{vm.name} EnabledState is 32774 (Stopping).", vm=vm.name,
-                   enabled_state=32774)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "wmi_method",
+            f"{SHUTDOWN_METHOD} is called for {vm.name}. {outcome.reason}",
+            method="InitiateShutdown",
+            vm=vm.name,
+        )
+        self._emit(
+            "guest os",
+            "kernel",
+            "guest_shutdown",
+            f"{vm.name}'s operating system shuts down cleanly.",
+            partition=vm.name,
+            partition_id=vm.partition_id,
+        )
+        self._emit(
+            "vmms.exe",
+            "user",
+            "state_change",
+            f"{vm.name} EnabledState is 32774 (Stopping).",
+            vm=vm.name,
+            enabled_state=32774,
+        )
         self._teardown(vm, STATE_OFF, "sees the guest power off")
         return {"ReturnValue": 0, "EnabledState": STATE_OFF, "vm": vm.name, "reason": outcome.reason}
 
@@ -712,8 +1000,14 @@ class Host:
         vm = self.vm(name)
         running = vm.state == STATE_RUNNING
         outcome = guests.backup_outcome(vm.guest, running)
-        self._emit("vmms.exe", "user", "backup", f"Host-level backup of {vm.name} ({outcome.mode}). {outcome.reason}",
-                   vm=vm.name, backup_mode=outcome.mode)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "backup",
+            f"Host-level backup of {vm.name} ({outcome.mode}). {outcome.reason}",
+            vm=vm.name,
+            backup_mode=outcome.mode,
+        )
         return {"vm": vm.name, "mode": outcome.mode, "reason": outcome.reason}
 
     # ------------------------------------------------------------ I/O
@@ -743,11 +1037,24 @@ class Host:
         )
         first = len(self.trace.events)
         path, counters = perform_io(self.trace, self.cost, target, device=device, op_kind=op_kind, nbytes=nbytes)
-        arithmetic = (self.cost.emulated_arithmetic(nbytes) if path == "emulated" and device == "disk" else
-                      self.cost.synthetic_arithmetic(nbytes) if device == "disk" else {})
-        return {"vm": vm.name, "path": path, "device": device, "op_kind": op_kind, "bytes": nbytes,
-                "counters": counters, "arithmetic": arithmetic, "first_seq": first + 1,
-                "last_seq": len(self.trace.events)}
+        arithmetic = (
+            self.cost.emulated_arithmetic(nbytes)
+            if path == "emulated" and device == "disk"
+            else self.cost.synthetic_arithmetic(nbytes)
+            if device == "disk"
+            else {}
+        )
+        return {
+            "vm": vm.name,
+            "path": path,
+            "device": device,
+            "op_kind": op_kind,
+            "bytes": nbytes,
+            "counters": counters,
+            "arithmetic": arithmetic,
+            "first_seq": first + 1,
+            "last_seq": len(self.trace.events),
+        }
 
     # ------------------------------------------------------------ WMI
 
@@ -756,27 +1063,62 @@ class Host:
         schema: tuple[str, ...]
         if cls == "Msvm_ComputerSystem":
             schema = ("Name", "ElementName", "Caption", "EnabledState", "HealthState", "ProcessID")
-            rows: list[dict[str, Any]] = [{
-                "Name": self.name, "ElementName": self.name, "Caption": "Hosting Computer System",
-                "EnabledState": 2, "HealthState": HEALTH_OK, "ProcessID": None,
-            }]
+            rows: list[dict[str, Any]] = [
+                {
+                    "Name": self.name,
+                    "ElementName": self.name,
+                    "Caption": "Hosting Computer System",
+                    "EnabledState": 2,
+                    "HealthState": HEALTH_OK,
+                    "ProcessID": None,
+                }
+            ]
             for vm in self._sorted_vms():
-                rows.append({"Name": vm.guid, "ElementName": vm.name, "Caption": "Virtual Machine",
-                             "EnabledState": vm.state, "HealthState": HEALTH_OK, "ProcessID": vm.vmwp_pid})
+                rows.append(
+                    {
+                        "Name": vm.guid,
+                        "ElementName": vm.name,
+                        "Caption": "Virtual Machine",
+                        "EnabledState": vm.state,
+                        "HealthState": HEALTH_OK,
+                        "ProcessID": vm.vmwp_pid,
+                    }
+                )
             return rows, schema
         if cls == "Msvm_VirtualSystemGlobalSettingData":
-            schema = ("InstanceID", "ElementName", "SystemName", "ScopeOfResidence", "AutomaticRecoveryAction",
-                      "AutomaticShutdownAction", "AutomaticStartupAction")
-            return [{"InstanceID": f"Microsoft:{vm.guid}", "ElementName": vm.name, "SystemName": vm.guid,
-                     "ScopeOfResidence": vm.scope, "AutomaticRecoveryAction": DEFAULT_AUTOMATIC_RECOVERY_ACTION,
-                     "AutomaticShutdownAction": DEFAULT_AUTOMATIC_SHUTDOWN_ACTION,
-                     "AutomaticStartupAction": DEFAULT_AUTOMATIC_STARTUP_ACTION} for vm in self._sorted_vms()], schema
+            schema = (
+                "InstanceID",
+                "ElementName",
+                "SystemName",
+                "ScopeOfResidence",
+                "AutomaticRecoveryAction",
+                "AutomaticShutdownAction",
+                "AutomaticStartupAction",
+            )
+            return [
+                {
+                    "InstanceID": f"Microsoft:{vm.guid}",
+                    "ElementName": vm.name,
+                    "SystemName": vm.guid,
+                    "ScopeOfResidence": vm.scope,
+                    "AutomaticRecoveryAction": DEFAULT_AUTOMATIC_RECOVERY_ACTION,
+                    "AutomaticShutdownAction": DEFAULT_AUTOMATIC_SHUTDOWN_ACTION,
+                    "AutomaticStartupAction": DEFAULT_AUTOMATIC_STARTUP_ACTION,
+                }
+                for vm in self._sorted_vms()
+            ], schema
         if cls == "Msvm_VirtualSystemManagementService":
             schema = ("Name", "ElementName", "SystemName", "ProcessID")
             if self.vmms_pid is None:
                 return [], schema
-            return [{"Name": "vmms", "ElementName": "Hyper-V Virtual Machine Management Service",
-                     "SystemName": self.name, "ProcessID": self.vmms_pid}], schema
+            return [
+                {
+                    "Name": "vmms",
+                    "ElementName": "Hyper-V Virtual Machine Management Service",
+                    "SystemName": self.name,
+                    "ProcessID": self.vmms_pid,
+                }
+            ], schema
         schema = ("InstanceID", "Description", "JobState", "PercentComplete", "ErrorCode")
         return [dict(job) for job in self.jobs], schema
 
@@ -787,23 +1129,42 @@ class Host:
         if cls is None:
             from .wmi import WqlError
 
-            raise WqlError(f"invalid class {query.class_name!r} (known: Msvm_ComputerSystem, Msvm_ConcreteJob, "
-                           "Msvm_VirtualSystemGlobalSettingData, Msvm_VirtualSystemManagementService)",
-                           column=query.class_column, query=wql)
+            raise WqlError(
+                f"invalid class {query.class_name!r} (known: Msvm_ComputerSystem, Msvm_ConcreteJob, "
+                "Msvm_VirtualSystemGlobalSettingData, Msvm_VirtualSystemManagementService)",
+                column=query.class_column,
+                query=wql,
+            )
         if self.vmms_pid is None:
-            raise NotSupported("the root\\virtualization namespace is not available: the Hyper-V role is not "
-                               "installed, so VMMS is not running", path="wql")
+            raise NotSupported(
+                "the root\\virtualization namespace is not available: the Hyper-V role is not "
+                "installed, so VMMS is not running",
+                path="wql",
+            )
         instances, schema = self.wmi_instances(cls)
         rows = run_query(query, instances, schema)
-        self._emit("WMI (wmiprvse.exe)", "user", "wmi_query", f"The query '{wql}' returns {len(rows)} instance"
-                   f"{'' if len(rows) == 1 else 's'} of {cls}.", wql=wql, results=len(rows))
+        self._emit(
+            "WMI (wmiprvse.exe)",
+            "user",
+            "wmi_query",
+            f"The query '{wql}' returns {len(rows)} instance{'' if len(rows) == 1 else 's'} of {cls}.",
+            wql=wql,
+            results=len(rows),
+        )
         return {"class": cls, "count": len(rows), "instances": rows}
 
     def _set_scope(self, vm: VirtualMachine, scope: str) -> None:
         if scope and not self.azstore.has_scope(scope):
-            self._emit("vmms.exe", "user", "scope_fallback", f"VMMS logs an event: {vm.name} names the authorization "
-                       f"scope {scope!r}, which does not exist in the store; the VM moves back to the default "
-                       "(application) scope.", vm=vm.name, scope=scope)
+            self._emit(
+                "vmms.exe",
+                "user",
+                "scope_fallback",
+                f"VMMS logs an event: {vm.name} names the authorization "
+                f"scope {scope!r}, which does not exist in the store; the VM moves back to the default "
+                "(application) scope.",
+                vm=vm.name,
+                scope=scope,
+            )
             vm.scope = ""
             return
         vm.scope = scope
@@ -812,11 +1173,18 @@ class Host:
         """ModifyVirtualSystem with a new Msvm_VirtualSystemGlobalSettingData.ScopeOfResidence ("" = default)."""
         vm = self.vm(name)
         if not isinstance(scope_of_residence, str):
-            raise InvalidParameter("must be a scope name (\"\" for the default scope)", path="scope_of_residence")
+            raise InvalidParameter('must be a scope name ("" for the default scope)', path="scope_of_residence")
         old = vm.scope
-        self._emit("vmms.exe", "user", "wmi_method", f"ModifyVirtualSystem sets ScopeOfResidence of {vm.name} to "
-                   f"{scope_of_residence!r}; return value 0.", method="ModifyVirtualSystem", return_value=0,
-                   vm=vm.name, scope=scope_of_residence)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "wmi_method",
+            f"ModifyVirtualSystem sets ScopeOfResidence of {vm.name} to {scope_of_residence!r}; return value 0.",
+            method="ModifyVirtualSystem",
+            return_value=0,
+            vm=vm.name,
+            scope=scope_of_residence,
+        )
         self._set_scope(vm, scope_of_residence)
         return {"ReturnValue": 0, "vm": vm.name, "old_scope": old, "scope_of_residence": vm.scope}
 
@@ -829,9 +1197,17 @@ class Host:
         decision = self.azstore.access_check(user, groups, operation, scope)
         verdict = "allowed" if decision.allowed else "denied"
         where = f"{vm_name} (scope {scope or 'default'})" if vm_name else "the application scope"
-        self._emit("vmms.exe", "user", "access_check", f"Authorization Manager check: {user} may {operation!r} on "
-                   f"{where}? {verdict.capitalize()}: {decision.reason}", user=user, operation=operation,
-                   scope=scope, allowed=decision.allowed)
+        self._emit(
+            "vmms.exe",
+            "user",
+            "access_check",
+            f"Authorization Manager check: {user} may {operation!r} on "
+            f"{where}? {verdict.capitalize()}: {decision.reason}",
+            user=user,
+            operation=operation,
+            scope=scope,
+            allowed=decision.allowed,
+        )
         result = decision.to_dict()
         result["user"] = user
         result["vm"] = vm_name
@@ -851,8 +1227,9 @@ class Host:
         self._require_hypervisor("the memory-translation model cannot run")
         if isinstance(workload, str):
             if workload not in mmu.WORKLOADS:
-                raise InvalidParameter(f"unknown workload {workload!r} (one of {', '.join(sorted(mmu.WORKLOADS))})",
-                                       path="workload")
+                raise InvalidParameter(
+                    f"unknown workload {workload!r} (one of {', '.join(sorted(mmu.WORKLOADS))})", path="workload"
+                )
             wl = mmu.WORKLOADS[workload]
         elif isinstance(workload, dict):
             try:
@@ -864,26 +1241,33 @@ class Host:
         result = mmu.simulate(mode, tagged_tlb, wl, slat_available=self.slat_available, trace=self.trace)
         return result.to_dict()
 
-    def migrate(self, name: str, to: str, dirty_mb_s: float = 10.0, bandwidth_mb_s: float | None = None
-                ) -> dict[str, Any]:
+    def migrate(
+        self, name: str, to: str, dirty_mb_s: float = 10.0, bandwidth_mb_s: float | None = None
+    ) -> dict[str, Any]:
         """Live-migrate a running VM to another cluster node; return passes, bytes sent and blackout."""
         vm = self.vm(name)
         if not self.nodes:
-            raise NotSupported("live migration needs Failover Clustering: this scenario has no cluster section",
-                               path="to")
+            raise NotSupported(
+                "live migration needs Failover Clustering: this scenario has no cluster section", path="to"
+            )
         if not isinstance(to, str) or to not in self.nodes:
             raise NotFound(f"no cluster node named {to!r} (nodes: {', '.join(sorted(self.nodes))})", path="to")
         if vm.state != STATE_RUNNING:
-            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; live migration moves a running VM",
-                               path="vm")
+            raise InvalidState(
+                f"{vm.name} is {STATE_LABELS.get(vm.state)}; live migration moves a running VM", path="vm"
+            )
         source = self.nodes[vm.node]
         dest = self.nodes[to]
         migration.check_prerequisites(source, dest, self.vms_on_csv)
-        request = migration.MigrationRequest(vm_name=vm.name, memory_mb=vm.memory_mb, dirty_mb_s=dirty_mb_s,
-                                             bandwidth_mb_s=bandwidth_mb_s,
-                                             network_gbps=min(source.migration_network_gbps,
-                                                              dest.migration_network_gbps),
-                                             source=source.name, destination=dest.name)
+        request = migration.MigrationRequest(
+            vm_name=vm.name,
+            memory_mb=vm.memory_mb,
+            dirty_mb_s=dirty_mb_s,
+            bandwidth_mb_s=bandwidth_mb_s,
+            network_gbps=min(source.migration_network_gbps, dest.migration_network_gbps),
+            source=source.name,
+            destination=dest.name,
+        )
         if to == self.name:
             self._require_hypervisor(f"{vm.name} cannot move to {to}")
             self._check_memory(VirtualMachine(vm.name, vm.guid, vm.guest, vm.memory_mb, vm.vcpus, node=to))
@@ -892,16 +1276,30 @@ class Host:
         old_partition, old_pid = vm.partition_id, vm.vmwp_pid
         if old_pid is not None:
             self.used_pids.discard(old_pid)
-        self._emit("vmwp.exe", "user", "process_exit", f"On {old_node}, vmwp.exe (pid {old_pid}) of {vm.name} exits "
-                   "and "
-                   f"partition ID {old_partition} is deleted after the move.", partition="root", vm=vm.name,
-                   node=old_node)
+        self._emit(
+            "vmwp.exe",
+            "user",
+            "process_exit",
+            f"On {old_node}, vmwp.exe (pid {old_pid}) of {vm.name} exits "
+            "and "
+            f"partition ID {old_partition} is deleted after the move.",
+            partition="root",
+            vm=vm.name,
+            node=old_node,
+        )
         vm.node = to
         vm.vmwp_pid = self._new_pid()
         vm.partition_id = self._allocate_partition(to, vm.name)
-        self._emit("vmwp.exe", "user", "process_start", f"On {to}, {vm.name} now runs in partition ID "
-                   f"{vm.partition_id} with its own vmwp.exe (pid {vm.vmwp_pid}).", partition="root", vm=vm.name,
-                   node=to, pid=vm.vmwp_pid)
+        self._emit(
+            "vmwp.exe",
+            "user",
+            "process_start",
+            f"On {to}, {vm.name} now runs in partition ID {vm.partition_id} with its own vmwp.exe (pid {vm.vmwp_pid}).",
+            partition="root",
+            vm=vm.name,
+            node=to,
+            pid=vm.vmwp_pid,
+        )
         out = result.to_dict()
         out["from"] = old_node
         out["to"] = to
@@ -960,11 +1358,20 @@ class Host:
             "host": {
                 "name": self.name,
                 "memory_mb": self.memory_mb,
-                "cpu": {"vendor": self.cpu.vendor, "arch": self.cpu.arch, "virtualization": self.cpu.virtualization,
-                        "slat": self.cpu.slat, "model": self.cpu.model},
-                "bios": {"version": self.bios_version, "running_version": self.bios_version_booted,
-                         "virtualization_enabled": self.bios_virtualization,
-                         "dep_enabled": self.bios_dep, "vt_option_available_from": self.vt_option_available_from},
+                "cpu": {
+                    "vendor": self.cpu.vendor,
+                    "arch": self.cpu.arch,
+                    "virtualization": self.cpu.virtualization,
+                    "slat": self.cpu.slat,
+                    "model": self.cpu.model,
+                },
+                "bios": {
+                    "version": self.bios_version,
+                    "running_version": self.bios_version_booted,
+                    "virtualization_enabled": self.bios_virtualization,
+                    "dep_enabled": self.bios_dep,
+                    "vt_option_available_from": self.vt_option_available_from,
+                },
                 "os": {"version": self.os.version, "installation": self.os.installation, "edition": self.os.edition},
                 "hyperv_role": self.role_installed,
                 "bcd": {"hypervisorlaunchtype": self.hypervisorlaunchtype},
@@ -972,8 +1379,11 @@ class Host:
                 "boot_count": self.boot_count,
                 "slat_available": self.slat_available,
             },
-            "hypervisor": {"running": self.hypervisor_running, "image": self.hypervisor_image,
-                           "reasons": list(self.no_hypervisor_reasons)},
+            "hypervisor": {
+                "running": self.hypervisor_running,
+                "image": self.hypervisor_image,
+                "reasons": list(self.no_hypervisor_reasons),
+            },
             "partitions": partitions,
             "processes": processes,
             "vms": [vm.to_dict() for vm in self._sorted_vms()],

@@ -148,8 +148,14 @@ class _Run:
         self.count("user_kernel_transitions")
 
     def root_crossing(self, to_mode: str, summary: str) -> None:
-        self.root(to_mode, "vmwp.exe" if to_mode == "user" else "VID.sys", "mode_switch", summary,
-                  self.cost.mode_switch_cycles, to_mode=to_mode)
+        self.root(
+            to_mode,
+            "vmwp.exe" if to_mode == "user" else "VID.sys",
+            "mode_switch",
+            summary,
+            self.cost.mode_switch_cycles,
+            to_mode=to_mode,
+        )
         self.count("user_kernel_transitions")
         self.count("root_user_transitions")
 
@@ -165,8 +171,12 @@ def _kb(nbytes: int) -> str:
 
 
 def _app_enter(run: _Run, op_kind: str, nbytes: int, what: str) -> None:
-    verb = "WriteFile" if what == "file" and op_kind == "write" else "ReadFile" if what == "file" else (
-        "send" if op_kind == "write" else "recv"
+    verb = (
+        "WriteFile"
+        if what == "file" and op_kind == "write"
+        else "ReadFile"
+        if what == "file"
+        else ("send" if op_kind == "write" else "recv")
     )
     noun = "a file" if what == "file" else "the network"
     direction = "write" if op_kind == "write" else "read"
@@ -201,15 +211,24 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
     else:
         # Windows 2000 (and 2003) manage basic volumes with ftdisk.sys; volmgr.sys arrived with Vista/2008.
         volume = "ftdisk.sys" if run.t.guest == "windows-2000" else "volmgr.sys"
-        layers = (("ntfs.sys", "the NTFS file system"), (volume, "the volume manager"),
-                  ("disk.sys", "the disk class driver"))
+        layers = (
+            ("ntfs.sys", "the NTFS file system"),
+            (volume, "the volume manager"),
+            ("disk.sys", "the disk class driver"),
+        )
     for component, name in layers:
-        run.guest("kernel", component, "driver", f"In {run.t.vm}'s kernel, {name} ({component}) passes the request "
-                  f"down towards {bottom}.", run.cost.guest_stack_layer_cycles)
+        run.guest(
+            "kernel",
+            component,
+            "driver",
+            f"In {run.t.vm}'s kernel, {name} ({component}) passes the request down towards {bottom}.",
+            run.cost.guest_stack_layer_cycles,
+        )
 
 
-def _port_access(run: _Run, port: int, register: str, write: bool, value: int | None, index: int,
-                 purpose: str = "") -> None:
+def _port_access(
+    run: _Run, port: int, register: str, write: bool, value: int | None, index: int, purpose: str = ""
+) -> None:
     """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
     instr = "OUT" if write else "IN"
     if write:
@@ -218,32 +237,68 @@ def _port_access(run: _Run, port: int, register: str, write: bool, value: int | 
     else:
         action = "returns the current value of"
     run.count("port_accesses")
-    run.guest("kernel", "atapi.sys" if not run.t.linux else "ata driver", "port_io",
-              f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register"
-              f"{'; ' + purpose if purpose else ''}): port access {index}.", 0, port=f"0x{port:03X}",
-              register=register, direction="out" if write else "in", port_access=index)
+    run.guest(
+        "kernel",
+        "atapi.sys" if not run.t.linux else "ata driver",
+        "port_io",
+        f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register"
+        f"{'; ' + purpose if purpose else ''}): port access {index}.",
+        0,
+        port=f"0x{port:03X}",
+        register=register,
+        direction="out" if write else "in",
+        port_access=index,
+    )
     run.count("vm_exits")
-    run.hv("vm_exit", f"The {instr} instruction traps: {run.t.vm}'s virtual processor exits to the hypervisor "
-           "(I/O instruction intercept).", run.cost.vm_exit_cycles, exit_reason="io_instruction",
-           port=f"0x{port:03X}")
-    run.hv("synic_message", f"The hypervisor posts an HvMessageTypeX64IoPortIntercept (0x80010000) message for port "
-           f"0x{port:03X} to the root partition's SynIC.", run.cost.intercept_dispatch_cycles, partition="root",
-           message_type=f"0x{HV_MESSAGE_X64_IO_PORT_INTERCEPT:08X}", vm=run.t.vm)
-    run.root("kernel", "VID.sys", "intercept", f"VID.sys in the root kernel receives the port intercept for "
-             f"{run.t.vm} and hands it to that VM's worker process, vmwp.exe (pid {run.t.vmwp_pid}).")
+    run.hv(
+        "vm_exit",
+        f"The {instr} instruction traps: {run.t.vm}'s virtual processor exits to the hypervisor "
+        "(I/O instruction intercept).",
+        run.cost.vm_exit_cycles,
+        exit_reason="io_instruction",
+        port=f"0x{port:03X}",
+    )
+    run.hv(
+        "synic_message",
+        f"The hypervisor posts an HvMessageTypeX64IoPortIntercept (0x80010000) message for port "
+        f"0x{port:03X} to the root partition's SynIC.",
+        run.cost.intercept_dispatch_cycles,
+        partition="root",
+        message_type=f"0x{HV_MESSAGE_X64_IO_PORT_INTERCEPT:08X}",
+        vm=run.t.vm,
+    )
+    run.root(
+        "kernel",
+        "VID.sys",
+        "intercept",
+        f"VID.sys in the root kernel receives the port intercept for "
+        f"{run.t.vm} and hands it to that VM's worker process, vmwp.exe (pid {run.t.vmwp_pid}).",
+    )
     run.count("vmwp_round_trips")
-    run.root_crossing("user", f"Root kernel to user-mode crossing: vmwp.exe (pid {run.t.vmwp_pid}) wakes up "
-                      "to emulate the register.")
-    run.root("user", "vmwp.exe", "emulate", f"vmwp.exe's IDE controller emulator {action} the {register} register "
-             f"(0x{port:03X}) of {run.t.vm}'s emulated IDE controller.", run.cost.port_emulation_cycles,
-             port=f"0x{port:03X}", register=register, pid=run.t.vmwp_pid)
+    run.root_crossing(
+        "user", f"Root kernel to user-mode crossing: vmwp.exe (pid {run.t.vmwp_pid}) wakes up to emulate the register."
+    )
+    run.root(
+        "user",
+        "vmwp.exe",
+        "emulate",
+        f"vmwp.exe's IDE controller emulator {action} the {register} register "
+        f"(0x{port:03X}) of {run.t.vm}'s emulated IDE controller.",
+        run.cost.port_emulation_cycles,
+        port=f"0x{port:03X}",
+        register=register,
+        pid=run.t.vmwp_pid,
+    )
 
 
 def _port_access_return(run: _Run, instr: str) -> None:
     run.root_crossing("kernel", "User to kernel crossing: vmwp.exe returns the emulation result to VID.sys.")
     run.root("kernel", "VID.sys", "intercept_complete", f"VID.sys completes the intercept for {run.t.vm}.")
-    run.hv("vm_resume", f"The hypervisor resumes {run.t.vm}'s virtual processor after the {instr} instruction.",
-           run.cost.vm_exit_cycles // 2)
+    run.hv(
+        "vm_resume",
+        f"The hypervisor resumes {run.t.vm}'s virtual processor after the {instr} instruction.",
+        run.cost.vm_exit_cycles // 2,
+    )
 
 
 def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: str, nbytes: int) -> dict[str, int]:
@@ -261,10 +316,17 @@ def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
     for command in range(1, commands + 1):
         chunk = min(remaining, cost.ide_bytes_per_command)
         remaining -= chunk
-        run.guest("kernel", "atapi.sys" if not target.linux else "ata driver", "ide_command",
-                  f"The IDE driver in {target.vm} starts command {command} of {commands}: {ata_name} "
-                  f"(0x{ata_cmd:02X}) for {_kb(chunk)} ({-(-chunk // 512)} sectors).",
-                  command=command, commands=commands, ata_command=f"0x{ata_cmd:02X}", bytes=chunk)
+        run.guest(
+            "kernel",
+            "atapi.sys" if not target.linux else "ata driver",
+            "ide_command",
+            f"The IDE driver in {target.vm} starts command {command} of {commands}: {ata_name} "
+            f"(0x{ata_cmd:02X}) for {_kb(chunk)} ({-(-chunk // 512)} sectors).",
+            command=command,
+            commands=commands,
+            ata_command=f"0x{ata_cmd:02X}",
+            bytes=chunk,
+        )
         for _ in range(cost.ide_status_reads_per_command):
             index += 1
             _port_access(run, IDE_ALT_STATUS[0], IDE_ALT_STATUS[1], False, None, index)
@@ -277,37 +339,73 @@ def emulated_disk_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
             index += 1
             _port_access(run, port, register, True, ata_cmd if is_command else None, index)
             if is_command:
-                run.root("user", "vmwp.exe", "io_submit", f"The Command register write starts the transfer: "
-                         f"vmwp.exe submits a {_kb(chunk)} {op_kind} of {target.vm}'s virtual disk to the root's "
-                         "I/O stack.", 0, bytes=chunk, pid=target.vmwp_pid)
+                run.root(
+                    "user",
+                    "vmwp.exe",
+                    "io_submit",
+                    f"The Command register write starts the transfer: "
+                    f"vmwp.exe submits a {_kb(chunk)} {op_kind} of {target.vm}'s virtual disk to the root's "
+                    "I/O stack.",
+                    0,
+                    bytes=chunk,
+                    pid=target.vmwp_pid,
+                )
             _port_access_return(run, "OUT")
             if is_command:
-                run.root("kernel", "root storage stack", "disk_io", f"The root's storage stack (file system, "
-                         f"volume, disk and storage miniport drivers) {'writes' if write else 'reads'} "
-                         f"{_kb(chunk)} {'to' if write else 'from'} the physical disk.",
-                         0, bytes=chunk)
+                run.root(
+                    "kernel",
+                    "root storage stack",
+                    "disk_io",
+                    f"The root's storage stack (file system, "
+                    f"volume, disk and storage miniport drivers) {'writes' if write else 'reads'} "
+                    f"{_kb(chunk)} {'to' if write else 'from'} the physical disk.",
+                    0,
+                    bytes=chunk,
+                )
                 trace.advance(cost.disk_service_ns_per_kb * -(-chunk // 1024))
                 run.count("vmwp_round_trips")
-                run.root_crossing("user", f"The root's I/O stack completes the request; the completion travels "
-                                  f"back up to vmwp.exe (pid {target.vmwp_pid}) in user mode.")
-                run.root("user", "vmwp.exe", "ide_complete", f"vmwp.exe marks {ata_name} command {command} complete "
-                         "in the emulated controller and asks VID.sys to raise IRQ14.", cost.port_emulation_cycles,
-                         irq=IDE_IRQ)
+                run.root_crossing(
+                    "user",
+                    f"The root's I/O stack completes the request; the completion travels "
+                    f"back up to vmwp.exe (pid {target.vmwp_pid}) in user mode.",
+                )
+                run.root(
+                    "user",
+                    "vmwp.exe",
+                    "ide_complete",
+                    f"vmwp.exe marks {ata_name} command {command} complete "
+                    "in the emulated controller and asks VID.sys to raise IRQ14.",
+                    cost.port_emulation_cycles,
+                    irq=IDE_IRQ,
+                )
                 run.root_crossing("kernel", "User to kernel crossing: vmwp.exe calls into VID.sys to assert IRQ14.")
                 run.count("interrupts_injected")
-                run.hv("interrupt", f"The hypervisor injects IRQ14 into {target.vm}'s virtual processor.",
-                       cost.vm_exit_cycles // 2, irq=IDE_IRQ)
-                run.guest("kernel", "atapi.sys" if not target.linux else "ata driver", "isr",
-                          f"{target.vm}'s IDE interrupt handler runs for command {command}.",
-                          cost.guest_stack_layer_cycles, irq=IDE_IRQ)
+                run.hv(
+                    "interrupt",
+                    f"The hypervisor injects IRQ14 into {target.vm}'s virtual processor.",
+                    cost.vm_exit_cycles // 2,
+                    irq=IDE_IRQ,
+                )
+                run.guest(
+                    "kernel",
+                    "atapi.sys" if not target.linux else "ata driver",
+                    "isr",
+                    f"{target.vm}'s IDE interrupt handler runs for command {command}.",
+                    cost.guest_stack_layer_cycles,
+                    irq=IDE_IRQ,
+                )
         for _ in range(cost.ide_irq_acks_per_command):
             index += 1
             _port_access(run, IDE_STATUS[0], IDE_STATUS[1], False, None, index, "reading it acknowledges IRQ14")
             _port_access_return(run, "IN")
-    run.guest("kernel", "disk.sys" if not target.linux else "block layer", "driver",
-              f"{'The IDE command is' if commands == 1 else f'All {commands} IDE commands are'} done; "
-              f"{target.vm}'s disk stack completes the request upwards.",
-              cost.guest_stack_layer_cycles)
+    run.guest(
+        "kernel",
+        "disk.sys" if not target.linux else "block layer",
+        "driver",
+        f"{'The IDE command is' if commands == 1 else f'All {commands} IDE commands are'} done; "
+        f"{target.vm}'s disk stack completes the request upwards.",
+        cost.guest_stack_layer_cycles,
+    )
     _app_return(run, op_kind, nbytes)
     return run.finish()
 
@@ -340,9 +438,14 @@ def synthetic_disk_io(
         bottom = "the IDE disk, where the storflt filter of the Integration Services redirects it to VMBus"
     _guest_disk_stack(run, bottom)
     if target.hypercall_adapter:
-        run.guest("kernel", "hypercall adapter", "hypercall_adapter",
-                  f"{target.vm} runs a Xen-enabled kernel: the hypercall adapter maps its Xen hypercalls onto "
-                  "Hyper-V hypercalls, and the VSC drivers talk VMBus directly.", cost.guest_stack_layer_cycles)
+        run.guest(
+            "kernel",
+            "hypercall adapter",
+            "hypercall_adapter",
+            f"{target.vm} runs a Xen-enabled kernel: the hypercall adapter maps its Xen hypercalls onto "
+            "Hyper-V hypercalls, and the VSC drivers talk VMBus directly.",
+            cost.guest_stack_layer_cycles,
+        )
     pending = ring_pending
     offset = 0
     sizes: list[int] = []
@@ -352,73 +455,167 @@ def synthetic_disk_io(
         sizes.append(size)
         pfns = -(-size // PAGE_SIZE_BYTES)
         run.count("vsc_requests")
-        run.guest("kernel", vsc, "vstor_request",
-                  f"{vsc} builds VSTOR_PACKET {{operation EXECUTE_SRB (3), flags REQUEST_COMPLETION}} carrying a "
-                  f"SCSI {cdb_name} CDB (opcode 0x{cdb:02X}) for {_kb(size)}: request {number} of {requests}.",
-                  cost.guest_stack_layer_cycles, vstor_operation=VSTOR_EXECUTE_SRB, cdb_opcode=f"0x{cdb:02X}",
-                  bytes=size, request=number, requests=requests)
-        run.guest("kernel", vsc, "vmbus_packet",
-                  f"{vsc} sends it as a GPA-direct packet (type 0x9) listing {pfns} guest page frame numbers; "
-                  "the data itself is not copied.", 0, packet_type=PACKET_DATA_USING_GPA_DIRECT, pfn_count=pfns,
-                  direction="child->root")
+        run.guest(
+            "kernel",
+            vsc,
+            "vstor_request",
+            f"{vsc} builds VSTOR_PACKET {{operation EXECUTE_SRB (3), flags REQUEST_COMPLETION}} carrying a "
+            f"SCSI {cdb_name} CDB (opcode 0x{cdb:02X}) for {_kb(size)}: request {number} of {requests}.",
+            cost.guest_stack_layer_cycles,
+            vstor_operation=VSTOR_EXECUTE_SRB,
+            cdb_opcode=f"0x{cdb:02X}",
+            bytes=size,
+            request=number,
+            requests=requests,
+        )
+        run.guest(
+            "kernel",
+            vsc,
+            "vmbus_packet",
+            f"{vsc} sends it as a GPA-direct packet (type 0x9) listing {pfns} guest page frame numbers; "
+            "the data itself is not copied.",
+            0,
+            packet_type=PACKET_DATA_USING_GPA_DIRECT,
+            pfn_count=pfns,
+            direction="child->root",
+        )
         was_empty = pending == 0
         pending += 1
         run.count("vmbus_packets")
         if was_empty:
-            run.guest("kernel", "vmbus", "ring_write",
-                      f"{vsc} copies the packet descriptor into the channel's outbound ring buffer in {target.vm}'s "
-                      "kernel mode and advances the write index; the ring went from empty to non-empty.",
-                      cost.guest_stack_layer_cycles, ring="outbound", was_empty=True)
+            run.guest(
+                "kernel",
+                "vmbus",
+                "ring_write",
+                f"{vsc} copies the packet descriptor into the channel's outbound ring buffer in {target.vm}'s "
+                "kernel mode and advances the write index; the ring went from empty to non-empty.",
+                cost.guest_stack_layer_cycles,
+                ring="outbound",
+                was_empty=True,
+            )
             run.count("hypercalls")
             run.count("vm_exits")
-            run.guest("kernel", "vmbus", "signal",
-                      f"{target.vm} signals the root with HvCallSignalEvent (0x5D); the hypercall is a VM exit.",
-                      cost.hypercall_cycles, hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
-            run.hv("event_flag", "The hypervisor sets the channel's bit in the root's SynIC event flags page and "
-                   "interrupts the root.", cost.vm_exit_cycles, partition="root", vm=target.vm)
+            run.guest(
+                "kernel",
+                "vmbus",
+                "signal",
+                f"{target.vm} signals the root with HvCallSignalEvent (0x5D); the hypercall is a VM exit.",
+                cost.hypercall_cycles,
+                hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}",
+            )
+            run.hv(
+                "event_flag",
+                "The hypervisor sets the channel's bit in the root's SynIC event flags page and interrupts the root.",
+                cost.vm_exit_cycles,
+                partition="root",
+                vm=target.vm,
+            )
         else:
-            run.guest("kernel", "vmbus", "ring_write",
-                      f"{vsc} copies the packet descriptor into the outbound ring buffer; the ring already held "
-                      f"{pending - 1} unread packet(s), so no signal is needed (batched).",
-                      cost.guest_stack_layer_cycles, ring="outbound", was_empty=False)
-    run.root("kernel", "vmbus.sys", "vmbus_interrupt", f"The root's VMBus driver sees the event flag and runs "
-             f"StorVSP's channel callback for {target.vm}, still in kernel mode.", cost.vsp_processing_cycles)
+            run.guest(
+                "kernel",
+                "vmbus",
+                "ring_write",
+                f"{vsc} copies the packet descriptor into the outbound ring buffer; the ring already held "
+                f"{pending - 1} unread packet(s), so no signal is needed (batched).",
+                cost.guest_stack_layer_cycles,
+                ring="outbound",
+                was_empty=False,
+            )
+    run.root(
+        "kernel",
+        "vmbus.sys",
+        "vmbus_interrupt",
+        f"The root's VMBus driver sees the event flag and runs "
+        f"StorVSP's channel callback for {target.vm}, still in kernel mode.",
+        cost.vsp_processing_cycles,
+    )
     for number, size in enumerate(sizes, start=1):
-        run.root("kernel", "StorVSP", "ring_read", f"StorVSP reads request {number} (EXECUTE_SRB, {cdb_name}, "
-                 f"{_kb(size)}) from the ring in root kernel mode.", cost.vsp_processing_cycles, request=number)
-        run.root("kernel", "StorVSP", "irp", f"StorVSP sends an IRP for the {_kb(size)} {op_kind} straight down to "
-                 "the VHD/disk stack, using the guest's pages directly: no root user-mode transition.",
-                 cost.vsp_processing_cycles, bytes=size, request=number)
+        run.root(
+            "kernel",
+            "StorVSP",
+            "ring_read",
+            f"StorVSP reads request {number} (EXECUTE_SRB, {cdb_name}, {_kb(size)}) from the ring in root kernel mode.",
+            cost.vsp_processing_cycles,
+            request=number,
+        )
+        run.root(
+            "kernel",
+            "StorVSP",
+            "irp",
+            f"StorVSP sends an IRP for the {_kb(size)} {op_kind} straight down to "
+            "the VHD/disk stack, using the guest's pages directly: no root user-mode transition.",
+            cost.vsp_processing_cycles,
+            bytes=size,
+            request=number,
+        )
     inbound_empty = True
     for number, size in enumerate(sizes, start=1):
-        run.root("kernel", "root storage stack", "disk_io", f"The root's storage stack "
-                 f"{'writes' if write else 'reads'} {_kb(size)} {'to' if write else 'from'} the physical disk "
-                 f"for request {number}.", 0, bytes=size, request=number)
+        run.root(
+            "kernel",
+            "root storage stack",
+            "disk_io",
+            f"The root's storage stack "
+            f"{'writes' if write else 'reads'} {_kb(size)} {'to' if write else 'from'} the physical disk "
+            f"for request {number}.",
+            0,
+            bytes=size,
+            request=number,
+        )
         trace.advance(cost.disk_service_ns_per_kb * -(-size // 1024))
         run.count("vmbus_packets")
         if inbound_empty:
             ring_note = "the ring was empty"
         else:
             ring_note = "the ring already held an unread completion, so no new signal is needed"
-        run.root("kernel", "StorVSP", "vmbus_packet", f"The IRP completes; StorVSP writes a Completion packet "
-                 f"(type 0xB), SCSI status 0, for request {number} into {target.vm}'s inbound ring ({ring_note}).",
-                 cost.vsp_processing_cycles, packet_type=PACKET_COMPLETION, request=number, status=0,
-                 direction="root->child", was_empty=inbound_empty)
+        run.root(
+            "kernel",
+            "StorVSP",
+            "vmbus_packet",
+            f"The IRP completes; StorVSP writes a Completion packet "
+            f"(type 0xB), SCSI status 0, for request {number} into {target.vm}'s inbound ring ({ring_note}).",
+            cost.vsp_processing_cycles,
+            packet_type=PACKET_COMPLETION,
+            request=number,
+            status=0,
+            direction="root->child",
+            was_empty=inbound_empty,
+        )
         if inbound_empty:
             inbound_empty = False
             run.count("hypercalls")
-            run.root("kernel", "vmbus.sys", "signal", f"The inbound ring went from empty to non-empty, so the root "
-                     f"signals {target.vm} with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                     hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
+            run.root(
+                "kernel",
+                "vmbus.sys",
+                "signal",
+                f"The inbound ring went from empty to non-empty, so the root "
+                f"signals {target.vm} with HvCallSignalEvent (0x5D).",
+                cost.hypercall_cycles,
+                hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}",
+            )
             run.count("interrupts_injected")
-            run.hv("event_flag", f"The hypervisor sets the channel's bit in {target.vm}'s SynIC event flags page "
-                   "and raises its VMBus interrupt.", cost.vm_exit_cycles // 2)
+            run.hv(
+                "event_flag",
+                f"The hypervisor sets the channel's bit in {target.vm}'s SynIC event flags page "
+                "and raises its VMBus interrupt.",
+                cost.vm_exit_cycles // 2,
+            )
     for number in range(1, requests + 1):
-        run.guest("kernel", vsc, "completion", f"{target.vm}'s VMBus interrupt handler hands {vsc} the Completion "
-                  f"for request {number}; {vsc} completes the SCSI request.", cost.guest_stack_layer_cycles,
-                  request=number)
-    run.guest("kernel", "disk.sys" if not target.linux else "block layer", "driver",
-              f"{target.vm}'s disk stack completes the request upwards.", cost.guest_stack_layer_cycles)
+        run.guest(
+            "kernel",
+            vsc,
+            "completion",
+            f"{target.vm}'s VMBus interrupt handler hands {vsc} the Completion "
+            f"for request {number}; {vsc} completes the SCSI request.",
+            cost.guest_stack_layer_cycles,
+            request=number,
+        )
+    run.guest(
+        "kernel",
+        "disk.sys" if not target.linux else "block layer",
+        "driver",
+        f"{target.vm}'s disk stack completes the request upwards.",
+        cost.guest_stack_layer_cycles,
+    )
     _app_return(run, op_kind, nbytes)
     return run.finish()
 
@@ -429,12 +626,20 @@ def emulated_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: st
     frames = max(1, -(-nbytes // cost.nic_frame_bytes))
     send = op_kind == "write"
     _app_enter(run, op_kind, nbytes, "network")
-    run.guest("kernel", "tcpip.sys" if not target.linux else "tcp/ip stack", "driver",
-              f"{target.vm}'s TCP/IP stack splits {_kb(nbytes)} into {frames} Ethernet frame(s) of at most "
-              f"{cost.nic_frame_bytes} bytes for the emulated DEC 21140 NIC (PCI VEN_1011&DEV_0009).",
-              cost.guest_stack_layer_cycles, frames=frames)
-    csrs = ((0x08 if send else 0x10, "CSR1 (transmit poll demand)" if send else "CSR2 (receive poll demand)", True),
-            (0x28, "CSR5 (status)", False), (0x28, "CSR5 (status acknowledge)", True))
+    run.guest(
+        "kernel",
+        "tcpip.sys" if not target.linux else "tcp/ip stack",
+        "driver",
+        f"{target.vm}'s TCP/IP stack splits {_kb(nbytes)} into {frames} Ethernet frame(s) of at most "
+        f"{cost.nic_frame_bytes} bytes for the emulated DEC 21140 NIC (PCI VEN_1011&DEV_0009).",
+        cost.guest_stack_layer_cycles,
+        frames=frames,
+    )
+    csrs = (
+        (0x08 if send else 0x10, "CSR1 (transmit poll demand)" if send else "CSR2 (receive poll demand)", True),
+        (0x28, "CSR5 (status)", False),
+        (0x28, "CSR5 (status acknowledge)", True),
+    )
     index = 0
     for frame in range(1, frames + 1):
         for position in range(cost.dec21140_port_accesses_per_frame):
@@ -446,13 +651,23 @@ def emulated_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: st
                     what = f"takes frame {frame} from the guest's transmit descriptor ring and passes it to"
                 else:
                     what = f"copies frame {frame} into the guest's receive descriptor ring from"
-                run.root("user", "vmwp.exe", "nic_frame", f"vmwp.exe's DEC 21140 emulator {what} the virtual switch "
-                         "in the root.", cost.port_emulation_cycles, frame=frame)
+                run.root(
+                    "user",
+                    "vmwp.exe",
+                    "nic_frame",
+                    f"vmwp.exe's DEC 21140 emulator {what} the virtual switch in the root.",
+                    cost.port_emulation_cycles,
+                    frame=frame,
+                )
             _port_access_return(run, "OUT" if write else "IN")
             if position == 0:
                 run.count("interrupts_injected")
-                run.hv("interrupt", f"The hypervisor injects the NIC's PCI interrupt into {target.vm} for frame "
-                       f"{frame}.", cost.vm_exit_cycles // 2, frame=frame)
+                run.hv(
+                    "interrupt",
+                    f"The hypervisor injects the NIC's PCI interrupt into {target.vm} for frame {frame}.",
+                    cost.vm_exit_cycles // 2,
+                    frame=frame,
+                )
     _app_return(run, op_kind, nbytes)
     return run.finish()
 
@@ -463,50 +678,106 @@ def synthetic_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: s
     frames = max(1, -(-nbytes // cost.nic_frame_bytes))
     send = op_kind == "write"
     _app_enter(run, op_kind, nbytes, "network")
-    run.guest("kernel", "tcpip.sys" if not target.linux else "tcp/ip stack", "driver",
-              f"{target.vm}'s TCP/IP stack splits {_kb(nbytes)} into {frames} Ethernet frame(s) for netvsc.",
-              cost.guest_stack_layer_cycles, frames=frames)
+    run.guest(
+        "kernel",
+        "tcpip.sys" if not target.linux else "tcp/ip stack",
+        "driver",
+        f"{target.vm}'s TCP/IP stack splits {_kb(nbytes)} into {frames} Ethernet frame(s) for netvsc.",
+        cost.guest_stack_layer_cycles,
+        frames=frames,
+    )
     if send:
         for frame in range(1, frames + 1):
             run.count("vsc_requests")
             run.count("vmbus_packets")
-            run.guest("kernel", "netvsc", "vmbus_packet", f"netvsc wraps frame {frame} in an RNDIS message and sends "
-                      "NVSP SendRNDISPacket (107) as a GPA-direct packet (type 0x9) naming the frame's pages.",
-                      cost.guest_stack_layer_cycles, packet_type=PACKET_DATA_USING_GPA_DIRECT,
-                      nvsp_message=NVSP_SEND_RNDIS_PACKET, frame=frame, direction="child->root")
+            run.guest(
+                "kernel",
+                "netvsc",
+                "vmbus_packet",
+                f"netvsc wraps frame {frame} in an RNDIS message and sends "
+                "NVSP SendRNDISPacket (107) as a GPA-direct packet (type 0x9) naming the frame's pages.",
+                cost.guest_stack_layer_cycles,
+                packet_type=PACKET_DATA_USING_GPA_DIRECT,
+                nvsp_message=NVSP_SEND_RNDIS_PACKET,
+                frame=frame,
+                direction="child->root",
+            )
             if frame == 1:
                 run.count("hypercalls")
                 run.count("vm_exits")
-                run.guest("kernel", "vmbus", "signal", f"The outbound ring went from empty to non-empty: {target.vm} "
-                          "signals the root with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                          hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
+                run.guest(
+                    "kernel",
+                    "vmbus",
+                    "signal",
+                    f"The outbound ring went from empty to non-empty: {target.vm} "
+                    "signals the root with HvCallSignalEvent (0x5D).",
+                    cost.hypercall_cycles,
+                    hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}",
+                )
         for frame in range(1, frames + 1):
-            run.root("kernel", "NetVSP", "ring_read", f"NetVSP in the root kernel reads frame {frame} from the ring "
-                     "and hands it to the virtual switch (vmswitch.sys).", cost.vsp_processing_cycles, frame=frame)
+            run.root(
+                "kernel",
+                "NetVSP",
+                "ring_read",
+                f"NetVSP in the root kernel reads frame {frame} from the ring "
+                "and hands it to the virtual switch (vmswitch.sys).",
+                cost.vsp_processing_cycles,
+                frame=frame,
+            )
             run.count("vmbus_packets")
-            run.root("kernel", "NetVSP", "vmbus_packet", f"NetVSP answers SendRNDISPacketComplete (108) in a "
-                     f"Completion packet (type 0xB) for frame {frame}.", cost.vsp_processing_cycles,
-                     packet_type=PACKET_COMPLETION, nvsp_message=NVSP_SEND_RNDIS_PACKET_COMPLETE, frame=frame,
-                     direction="root->child")
+            run.root(
+                "kernel",
+                "NetVSP",
+                "vmbus_packet",
+                f"NetVSP answers SendRNDISPacketComplete (108) in a Completion packet (type 0xB) for frame {frame}.",
+                cost.vsp_processing_cycles,
+                packet_type=PACKET_COMPLETION,
+                nvsp_message=NVSP_SEND_RNDIS_PACKET_COMPLETE,
+                frame=frame,
+                direction="root->child",
+            )
     else:
         for frame in range(1, frames + 1):
             run.count("vmbus_packets")
-            run.root("kernel", "NetVSP", "vmbus_packet", f"NetVSP copies frame {frame} into {target.vm}'s shared "
-                     "receive buffer and sends NVSP SendRNDISPacket (107) in a TransferPages packet (type 0x7).",
-                     cost.vsp_processing_cycles, packet_type=PACKET_DATA_USING_TRANSFER_PAGES,
-                     nvsp_message=NVSP_SEND_RNDIS_PACKET, frame=frame, direction="root->child")
+            run.root(
+                "kernel",
+                "NetVSP",
+                "vmbus_packet",
+                f"NetVSP copies frame {frame} into {target.vm}'s shared "
+                "receive buffer and sends NVSP SendRNDISPacket (107) in a TransferPages packet (type 0x7).",
+                cost.vsp_processing_cycles,
+                packet_type=PACKET_DATA_USING_TRANSFER_PAGES,
+                nvsp_message=NVSP_SEND_RNDIS_PACKET,
+                frame=frame,
+                direction="root->child",
+            )
             if frame == 1:
                 run.count("hypercalls")
-                run.root("kernel", "vmbus.sys", "signal", f"The inbound ring went from empty to non-empty: the root "
-                         f"signals {target.vm} with HvCallSignalEvent (0x5D).", cost.hypercall_cycles,
-                         hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}")
+                run.root(
+                    "kernel",
+                    "vmbus.sys",
+                    "signal",
+                    f"The inbound ring went from empty to non-empty: the root "
+                    f"signals {target.vm} with HvCallSignalEvent (0x5D).",
+                    cost.hypercall_cycles,
+                    hypercall=f"0x{HVCALL_SIGNAL_EVENT:02X}",
+                )
         for frame in range(1, frames + 1):
             run.count("vsc_requests")
             run.count("vmbus_packets")
-            run.guest("kernel", "netvsc", "vmbus_packet", f"netvsc indicates frame {frame} up the stack and returns "
-                      "the receive-buffer section with SendRNDISPacketComplete (108) in a Completion packet "
-                      "(type 0xB).", cost.guest_stack_layer_cycles, packet_type=PACKET_COMPLETION,
-                      nvsp_message=NVSP_SEND_RNDIS_PACKET_COMPLETE, frame=frame, direction="child->root")
+            run.guest(
+                "kernel",
+                "netvsc",
+                "vmbus_packet",
+                f"netvsc indicates frame {frame} up the stack and returns "
+                "the receive-buffer section with SendRNDISPacketComplete (108) in a Completion packet "
+                "(type 0xB).",
+                cost.guest_stack_layer_cycles,
+                packet_type=PACKET_COMPLETION,
+                nvsp_message=NVSP_SEND_RNDIS_PACKET_COMPLETE,
+                frame=frame,
+                direction="child->root",
+            )
     _app_return(run, op_kind, nbytes)
     return run.finish()
 

@@ -292,12 +292,17 @@ def _host(data: object, path: str) -> HostSpec:
     bcd = _Reader(r.data.get("bcd"), r.sub("bcd"), ("hypervisorlaunchtype",))
     cpu = _cpu(r.data.get("cpu"), r.sub("cpu"))
     if cpu.slat and not cpu.virtualization:
-        raise ScenarioError("impossible hardware: SLAT (EPT/RVI) is part of VT-x/AMD-V, so a processor without "
-                            "hardware-assisted virtualization cannot have it", path=r.sub("cpu.slat"))
+        raise ScenarioError(
+            "impossible hardware: SLAT (EPT/RVI) is part of VT-x/AMD-V, so a processor without "
+            "hardware-assisted virtualization cannot have it",
+            path=r.sub("cpu.slat"),
+        )
     role = r.bool_("hyperv_role", True)
     if role and cpu.arch != "x64":
-        raise ScenarioError(f"impossible: the Hyper-V role exists only in x64 Windows Server 2008, and this "
-                            f"processor is {cpu.arch}", path=r.sub("hyperv_role"))
+        raise ScenarioError(
+            f"impossible: the Hyper-V role exists only in x64 Windows Server 2008, and this processor is {cpu.arch}",
+            path=r.sub("hyperv_role"),
+        )
     return HostSpec(
         name=name,
         memory_mb=r.int_("memory_mb", 8192, minimum=1),

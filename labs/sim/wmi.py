@@ -444,16 +444,16 @@ def run_query(query: Query, instances: list[dict[str, Any]], schema: tuple[str, 
     known = {name.lower(): name for name in schema}
     for comparison in _properties_in(query.where):
         if comparison.prop.lower() not in known:
-            raise WqlError(f"{query.class_name} has no property {comparison.prop!r}", column=comparison.column,
-                           query=query.text)
+            raise WqlError(
+                f"{query.class_name} has no property {comparison.prop!r}", column=comparison.column, query=query.text
+            )
     selected: list[str] | None = None
     if query.properties is not None:
         selected = []
         for prop in query.properties:
             if prop.lower() not in known:
                 column = query.text.find(prop) + 1
-                raise WqlError(f"{query.class_name} has no property {prop!r}", column=max(1, column),
-                               query=query.text)
+                raise WqlError(f"{query.class_name} has no property {prop!r}", column=max(1, column), query=query.text)
             selected.append(known[prop.lower()])
     result: list[dict[str, Any]] = []
     for instance in instances:

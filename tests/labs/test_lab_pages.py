@@ -60,7 +60,7 @@ def test_a_console_command_over_htmx_returns_a_polling_run_then_its_result(alice
 def test_a_double_submit_is_recorded_once(alice_client: Client, io_lab: Lab) -> None:
     html = alice_client.get(_lab_url(io_lab)).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
-    data = {"source": "reboot", "client_token": _token(html)}
+    data = {"source": "show host", "client_token": _token(html)}
     url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
     alice_client.post(url, data, **HX)
     alice_client.post(url, data, **HX)
@@ -283,3 +283,16 @@ def test_a_lab_without_the_azman_form_has_no_azman_endpoint(alice_client: Client
         {"form": "scope", "name": "F", "client_token": str(uuid.uuid4())},
     )
     assert response.status_code == 404
+
+
+def test_a_command_the_labs_console_does_not_offer_is_refused(alice_client: Client, io_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    response = alice_client.post(
+        reverse("labs:console", kwargs={"attempt_id": attempt.pk}), {"source": "reboot", "client_token": _token(html)}
+    )
+    assert response.status_code == 400
+    assert "this lab&#x27;s console offers io, show, select, answer, help; &#x27;reboot&#x27; is not one of them" in (
+        response.content.decode()
+    )
+    assert not LabAction.objects.filter(attempt=attempt).exists()

@@ -47,6 +47,7 @@ class Command(BaseCommand):
             text = engine.substitute(line, attempt.params)
             try:
                 commands = console.parse(text)
+                console.check_offered(commands, lab.definition.get("console") or [])
             except console.ConsoleError as exc:
                 self.stdout.write(f"  ✖ {text}: {exc}")
                 return False
