@@ -190,6 +190,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1 + loader.offset
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            )
         if key in mapping:
             loader.duplicate_keys.append((line, f"duplicate key '{key}'"))
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -219,10 +223,11 @@ class _Checker:
         self.problems.append(Problem(self.file, line, message))
 
     def load_yaml(self, text: str, offset: int = 0) -> Any:
-        loader = _LineLoader(text)
-        loader.offset = offset
-        loader.duplicate_keys = []
+        loader: _LineLoader | None = None
         try:
+            loader = _LineLoader(text)
+            loader.offset = offset
+            loader.duplicate_keys = []
             data = loader.get_single_data()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
@@ -232,11 +237,15 @@ class _Checker:
                 message += f" ({error.context} on line {error.context_mark.line + 1 + offset})"
             self.error(line, message)
             return None
+        except yaml.reader.ReaderError as error:
+            self.error(None, f"YAML error: {error.reason} (character {error.character!r} at offset {error.position})")
+            return None
         except yaml.YAMLError as error:
             self.error(None, f"YAML error: {error}")
             return None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         for line, message in loader.duplicate_keys:
             self.error(line, message)
         return data

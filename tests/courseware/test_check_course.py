@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from courseware import content
 from courseware.content import Problem, course_read
@@ -180,3 +184,33 @@ def test_an_invalid_course_slug_is_reported_and_links_are_still_checked(sample_c
     problems = _problems(sample_copy)
     assert problems[0].startswith("01-basics/partitions.md:13: broken link 'lab:nope'")
     assert problems[1].startswith("course.yaml:1: 'slug' in course.yaml must match [a-z0-9-]+")
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5))
+_KEYS = st.sampled_from(
+    ["id", "type", "text", "correct", "choices", "slug", "title", "items", "pairs", "answer", "points", "left",
+     "right", "prompt", "questions", "lesson", "quiz", "lab", "modules", "version", "attempts", "show_answers"]
+)  # fmt: skip
+_VALUES = st.recursive(
+    _SCALARS | st.sampled_from(["single", "multiple", "numeric", "ordering", "matching", "true_false"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=_VALUES,
+    target=st.sampled_from(["course.yaml", "01-basics/basics-quiz.yaml", "01-basics/module.yaml", "glossary.yaml"]),
+    raw=st.text(max_size=40),
+)
+def test_any_file_content_gives_problems_never_a_crash(
+    tmp_path_factory: pytest.TempPathFactory, data: object, target: str, raw: str
+) -> None:
+    root = tmp_path_factory.mktemp("fuzz") / "course"
+    shutil.copytree(SAMPLE, root)
+    if target.endswith("quiz.yaml") and isinstance(data, dict):
+        data = {"slug": "basics-quiz", "title": "Fuzzed", "questions": [data]}
+    (root / target).write_text(yaml.safe_dump(data) if raw == "" else raw)
+    course, problems = course_read(root)
+    assert all(isinstance(problem, Problem) for problem in problems)
