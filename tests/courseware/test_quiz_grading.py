@@ -168,3 +168,23 @@ def test_scores_stay_between_zero_and_the_points_whatever_the_answers(
         results = grading.grade(questions, grading.parse_answers(questions, fields))
         for question in questions:
             assert 0 <= results[question["id"]]["points"] <= question["points"]
+
+
+_FIELD_NAMES = st.sampled_from(
+    ["q.drivers", "q.root-components", "q.dep", "q.walk-refs", "q.write-path.app", "q.write-path.vsp",
+     "q.op-role.start", "q.op-role", "q.", "q.x.y.z", "csrfmiddlewaretoken", "q.write-path"]
+)  # fmt: skip
+
+
+@given(st.dictionaries(_FIELD_NAMES, st.lists(st.text(max_size=12), min_size=1, max_size=3), max_size=6))
+def test_any_post_is_either_graded_or_refused_never_a_crash(fields: dict[str, list[str]]) -> None:
+    data = QueryDict(mutable=True)
+    for name, values in fields.items():
+        data.setlist(name, values)
+    for questions in (BASICS, DEVICES):
+        try:
+            answers = grading.parse_answers(questions, data)
+        except grading.InvalidSubmissionError:
+            continue
+        results = grading.grade(questions, answers)
+        assert set(results) == {question["id"] for question in questions}
