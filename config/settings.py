@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "core",
     "courseware",
     "labs",
+    "classes",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +141,7 @@ else:
         "processed_folder": str(_processed_dir),
         "control_folder": str(_control_dir),
         "store_processed": False,
+        "polling_interval": 0.1,  # seconds: a lab run should answer in tens of milliseconds, not a second
     }
     CACHES = {
         "default": {
