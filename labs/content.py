@@ -40,7 +40,7 @@ PREDICATES = {
     "state": ({"path"}, {"path", *engine.COMPARATORS}),
     "access": ({"user", "operation", "vm"}, {"user", "operation", "vm", "expect"}),
     "io": ({"vm"}, {"vm", "path", "op_kind", "bytes", "counter", *engine.COMPARATORS}),
-    "result": ({"op"}, {"op", "path", *engine.COMPARATORS}),
+    "result": ({"op"}, {"op", "where", "path", *engine.COMPARATORS}),
     "answer": ({"question"}, {"question"}),
 }
 MAX_VARIANT_COMBINATIONS = 64

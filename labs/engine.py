@@ -348,8 +348,14 @@ def _predicate(
     if kind == "io":
         return _io_predicate(spec, outcome)
     if kind == "result":
+        where = spec.get("where") or {}
         for step in reversed(outcome.steps):
-            if step.ok and step.action.get("op") == spec["op"] and step.result is not None:
+            if (
+                step.ok
+                and step.action.get("op") == spec["op"]
+                and step.result is not None
+                and all(_loose_equal(step.action.get(key), value) for key, value in where.items())
+            ):
                 try:
                     observed = resolve_path(step.result, spec["path"]) if spec.get("path") else step.result
                 except KeyError:

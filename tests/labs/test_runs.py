@@ -208,3 +208,24 @@ def test_hints_are_revealed_one_at_a_time_and_recorded(alice: Any, azman_lab: La
     assert attempt.hints_used == {"vm1-in-scope": 3}
     with pytest.raises(KeyError):
         services.lab_hint_reveal(attempt, "no-such-check")
+
+
+def test_a_result_check_can_pick_the_action_by_its_fields(alice: Any, io_lab: Lab) -> None:
+    definition = dict(io_lab.definition)
+    legacy, enlightened = "legacy-w2k", "app-w2k8"
+    params = {"legacy_vm": legacy, "enlightened_vm": enlightened}
+    definition["checks"] = [
+        {
+            "id": "legacy-emulated",
+            "expect": {"result": {"op": "io", "where": {"vm": legacy}, "path": "path", "equals": "emulated"}},
+        }
+    ]
+    actions = [
+        {"op": "io", "vm": legacy, "op_kind": "write", "bytes": 4096},
+        {"op": "io", "vm": enlightened, "op_kind": "write", "bytes": 4096},
+    ]
+    outcome = engine.evaluate(definition, 1, params, actions, kind="check")
+    assert outcome.status == "passed", outcome.result["checks"][0]["message"]
+    definition["checks"][0]["expect"]["result"]["where"] = {"vm": enlightened}
+    failed = engine.evaluate(definition, 1, params, actions, kind="check")
+    assert failed.status == "failed" and "observed 'synthetic'" in failed.result["checks"][0]["message"]
