@@ -493,7 +493,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
     vm, src, dst = r.request.vm_name, r.request.source, r.request.destination
     trace.emit(
         partition="root",
-        component="vmms",
+        component="vmms.exe",
         mode="user",
         kind="migration.setup",
         summary=f"Live migration of {vm} from {src} to {dst}: VMMS on {dst} creates a skeleton VM",
@@ -506,7 +506,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
         what = "full memory copy with dirty-page tracking" if x.number == 1 else "copy of pages dirtied meanwhile"
         trace.emit(
             partition="root",
-            component="vmwp",
+            component="vmwp.exe",
             mode="user",
             kind="migration.memory_pass",
             summary=(
@@ -521,7 +521,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
         trace.count("migration.pages_sent", x.pages_sent)
     trace.emit(
         partition="root",
-        component="vmwp",
+        component="vmwp.exe",
         mode="user",
         kind="migration.pause",
         summary=(
@@ -544,7 +544,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
     )
     trace.emit(
         partition="root",
-        component="vmwp",
+        component="vmwp.exe",
         mode="user",
         kind="migration.resume",
         summary=f"{vm} resumes on {dst}; blackout {r.blackout_ms} ms",
@@ -555,7 +555,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
     )
     trace.emit(
         partition="root",
-        component="vmwp",
+        component="vmwp.exe",
         mode="user",
         kind="migration.unsolicited_arp",
         summary=f"Unsolicited ARP for {vm} from {dst} so switches learn the VM's new port",
@@ -563,7 +563,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
     )
     trace.emit(
         partition="root",
-        component="vmms",
+        component="vmms.exe",
         mode="user",
         kind="migration.cleanup",
         summary=f"{src} cleans up its copy of {vm}",

@@ -149,7 +149,7 @@ def test_trace_has_one_event_per_phase_and_pass() -> None:
     order = ["migration.pause", "migration.storage_handoff", "migration.resume", "migration.unsolicited_arp"]
     assert [k for k in kinds if k in order] == order
     assert all(e["partition"] == "root" and e["mode"] == "user" for e in t.events)
-    assert {e["component"] for e in t.events} == {"vmms", "vmwp", "cluster"}
+    assert {e["component"] for e in t.events} == {"vmms.exe", "vmwp.exe", "cluster"}
     assert t.counters["migration.pages_sent"] == r.total_pages_sent
     assert t.clock_ns == pytest.approx(r.total_seconds * 1e9, rel=1e-6)
 
