@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("courseware.urls")),
     path("", include("labs.urls")),
+    path("classes/", include("classes.urls")),
 ]

@@ -1,0 +1,13 @@
+"""Celery tasks of the classes app: they take ids, re-read the row and call a service (idempotent)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from classes import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_gradebook_export(export_id: int) -> None:
+    """Build a gradebook CSV; a second delivery of a claimed export does nothing."""
+    services.export_build(export_id)
