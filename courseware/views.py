@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from accounts.permissions import instructor_required
+from classes.pacing import require_open
 from courseware import grading, services
 from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
 
@@ -72,6 +73,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
         kind=Item.Kind.LESSON,
         archived=False,
     )
+    require_open(request.user, item)
     progress = Progress.objects.filter(user=request.user, item=item).first()
     progress = services.lesson_visit(request.user, item, progress)  # type: ignore[arg-type]
     neighbours = item.lesson.neighbours
@@ -94,6 +96,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
 @require_POST
 def lesson_complete(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     item = _get_item(course, lesson, Item.Kind.LESSON)
+    require_open(request.user, item)
     progress = services.lesson_mark_complete(request.user, item)  # type: ignore[arg-type]
     if request.htmx:
         return render(
@@ -133,6 +136,7 @@ def _quiz_context(
 def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
     """Resume the open attempt, start one (first visit or ?retry=1), or show the latest result."""
     item = _get_item(course, quiz, Item.Kind.QUIZ, "quiz")
+    require_open(request.user, item)
     quiz_obj = item.quiz
     user = request.user
     progress = Progress.objects.filter(user=user, item=item).first()
@@ -157,6 +161,7 @@ def quiz_submit(request: HtmxHttpRequest, course: str, quiz: str, attempt_id: in
     if attempt is None:
         raise Http404("No such attempt of yours.")
     item = attempt.quiz.item
+    require_open(request.user, item)
     try:
         attempt, progress = services.quiz_attempt_submit(attempt, request.POST)
     except services.QuizSubmissionError as error:

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from classes.pacing import require_open
 from labs import console, engine, services
 from labs.models import Lab, LabAttempt, LabRun
 
@@ -101,6 +102,7 @@ def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: A
 @require_GET
 def lab_page(request: HttpRequest, course: str, lab: str) -> HttpResponse:
     lab_obj = _lab_for(course, lab)
+    require_open(request.user, lab_obj.item)
     attempt = services.lab_attempt_current(request.user, lab_obj)
     return render(request, "labs/lab.html", _lab_context(request, lab_obj, attempt))
 
@@ -109,6 +111,7 @@ def lab_page(request: HttpRequest, course: str, lab: str) -> HttpResponse:
 @require_POST
 def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    require_open(request.user, attempt.lab.item)
     lab = attempt.lab
     source = request.POST.get("source", "")
     try:
@@ -161,6 +164,7 @@ def _console_error(request: HttpRequest, lab: Lab, attempt: LabAttempt, source: 
 @require_POST
 def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    require_open(request.user, attempt.lab.item)
     try:
         token = uuid.UUID(request.POST.get("client_token", ""))
     except ValueError:
@@ -195,6 +199,7 @@ def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 def hint_reveal(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    require_open(request.user, attempt.lab.item)
     check_id = request.POST.get("check", "")
     try:
         hints = services.lab_hint_reveal(attempt, check_id)
@@ -380,6 +385,7 @@ def _quote(value: str) -> str:
 def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The form-based Authorization Manager console: each form becomes the same action as its console command."""
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    require_open(request.user, attempt.lab.item)
     lab = attempt.lab
     if not lab.definition.get("azman_form"):
         raise Http404("This lab has no Authorization Manager console.")
