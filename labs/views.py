@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from classes.pacing import require_open
+from classes.services import lab_attempt_get_for_instructor
 from labs import console, engine, services
 from labs.models import Lab, LabAttempt, LabRun
 
@@ -313,10 +314,10 @@ def _arithmetic_lines(arithmetic: dict[str, Any]) -> list[str]:
 @login_required
 @require_GET
 def attempt_replay(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    """An instructor's read-only view of any attempt: the action log and every run's result."""
+    """An instructor's read-only view of an attempt of a student in one of their classes (staff: any attempt)."""
     if not getattr(request.user, "is_instructor", False):
         raise PermissionDenied("Only instructors can open another learner's lab attempt.")
-    attempt = get_object_or_404(LabAttempt.objects.select_related("lab__item__course", "user"), pk=attempt_id)
+    attempt = lab_attempt_get_for_instructor(request.user, attempt_id)
     return render(
         request,
         "labs/replay.html",
