@@ -91,3 +91,54 @@ def test_the_instructor_sees_a_struggling_student_live(
         unaudited = [url for url in student.loaded if url not in student.audited]
         student_context.close()
     assert not unaudited, f"pages loaded but never audited with axe-core: {unaudited}"
+
+
+def test_every_class_page_passes_the_accessibility_audit(
+    audited_page: AuditedPage, browser: Any, live_server: Any, ian: Any, alice: Any, tmp_path: Path
+) -> None:
+    from classes import services
+    from courseware import services as cw_services
+    from courseware.models import Quiz
+    from labs import services as lab_services
+    from labs.models import Lab
+    from tests.classes.conftest import make_class
+
+    course = course_load(build_class_course(tmp_path / "course")).course
+    klass = make_class(ian, course, paced=True)
+    services.membership_add(klass, alice, "code")
+    services.hand_raise(klass, alice, "Which VM is emulated?")
+    quiz = Quiz.objects.get(item__course=course, item__slug="basics-quiz")
+    cw_services.quiz_attempt_submit(cw_services.quiz_attempt_start(alice, quiz), {})
+    lab_services.lab_attempt_current(alice, Lab.objects.get(item__course=course))
+    services.export_request(klass, ian)
+    _sign_in(audited_page, "ian")
+    for name, args in (
+        ("classes:list", []),
+        ("classes:detail", [klass.pk]),
+        ("classes:heatmap", [klass.pk, "io-trap-trace"]),
+        ("classes:gradebook", [klass.pk]),
+        ("classes:student", [klass.pk, alice.pk]),
+        ("classes:pacing", [klass.pk]),
+        ("classes:manage", [klass.pk]),
+        ("classes:notes", [klass.pk]),
+    ):
+        audited_page.goto(reverse(name, args=args))
+    student_context = browser.new_context()
+    student = AuditedPage(student_context.new_page(), live_server.url)
+    try:
+        _sign_in(student, "alice")
+        for url in (
+            reverse("classes:list"),
+            reverse("classes:detail", args=[klass.pk]),
+            reverse("classes:gradebook", args=[klass.pk]),
+            reverse("classes:join"),
+            reverse("courseware:outline", args=[course.slug]),
+        ):
+            student.goto(url)
+        assert "Opens when your instructor starts it" in student.page.inner_text("main")
+        student.goto(reverse("courseware:lesson", args=[course.slug, "intro"]))
+        assert "opens when your instructor starts it" in student.page.inner_text("main")
+    finally:
+        unaudited = [url for url in student.loaded if url not in student.audited]
+        student_context.close()
+    assert not unaudited, f"pages loaded but never audited with axe-core: {unaudited}"
