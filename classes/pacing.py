@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 CLOSED_MESSAGE = "This opens when your instructor starts it."
@@ -59,13 +59,21 @@ def item_is_open_for(user: Any, item: Any) -> tuple[bool, str]:
     """(open, message): open unless every one of the user's classes for the item's course keeps its module closed."""
     if item.course_id not in enrolled_course_ids(user):
         return True, ""
-    today = timezone.localdate()
-    is_open = (
+    from classes.models import ClassModule
+
+    opened = ClassModule.objects.filter(klass_id=OuterRef("klass_id"), module_id=item.module_id)
+    classes = list(
         _open_classes(user, item.course_id)
-        .filter(Q(klass__paced=False) | Q(klass__ends_on__lt=today) | Q(klass__openings__module_id=item.module_id))
-        .exists()
+        .annotate(opened=Exists(opened))
+        .values_list("klass__paced", "klass__ends_on", "opened")
     )
-    return (True, "") if is_open else (False, CLOSED_MESSAGE)
+    if not classes:  # the cache was stale (a class was deleted): self-paced after all
+        refresh(user)
+        return True, ""
+    today = timezone.localdate()
+    if any(not paced or ends_on < today or opened for paced, ends_on, opened in classes):
+        return True, ""
+    return False, CLOSED_MESSAGE
 
 
 def require_open(user: Any, item: Any) -> None:
@@ -83,8 +91,8 @@ def closed_module_ids(user: Any, course: Any) -> frozenset[int]:
     from courseware.models import Module
 
     today = timezone.localdate()
-    memberships = _open_classes(user, course.pk)
-    if memberships.filter(Q(klass__paced=False) | Q(klass__ends_on__lt=today)).exists():
+    classes = list(_open_classes(user, course.pk).values_list("klass_id", "klass__paced", "klass__ends_on"))
+    if not classes or any(not paced or ends_on < today for _, paced, ends_on in classes):
         return frozenset()
-    opened = ClassModule.objects.filter(klass__memberships__in=memberships).values("module_id")
+    opened = ClassModule.objects.filter(klass_id__in=[klass_id for klass_id, _, _ in classes]).values("module_id")
     return frozenset(Module.objects.filter(course=course).exclude(pk__in=opened).values_list("pk", flat=True))

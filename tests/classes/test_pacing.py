@@ -139,3 +139,9 @@ def test_a_cache_miss_reads_the_memberships(paced: Class, course: Course, alice:
     cache.delete(pacing._cache_key(alice))
     item = Item.objects.get(course=course, slug="synthetic-devices")
     assert pacing.item_is_open_for(alice, item)[0] is False
+
+
+def test_a_deleted_class_leaves_its_students_self_paced(paced: Class, course: Course, alice_client: Client) -> None:
+    paced.delete()  # the cached enrolment is stale now
+    assert alice_client.get(_urls(course)["lesson"]).status_code == 200
+    assert "Opens when" not in alice_client.get(reverse("courseware:outline", args=[course.slug])).content.decode()
