@@ -18,7 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Lower, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -208,7 +208,11 @@ def members_add_csv(klass: Class, text: str) -> CsvResult:
     if not wanted:
         return result
     lowered = [value.lower() for value in wanted]
-    users = list(User.objects.filter(Q(username__in=wanted) | Q(email__iregex=_any_of(lowered))))
+    users = list(
+        User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email")).filter(
+            Q(username_lower__in=lowered) | Q(email_lower__in=lowered)
+        )
+    )
     by_key: dict[str, User] = {}
     for user in users:
         by_key[user.username.lower()] = user
@@ -235,10 +239,6 @@ def members_add_csv(klass: Class, text: str) -> CsvResult:
         pacing.refresh(user)
     result.added = new
     return result
-
-
-def _any_of(values: list[str]) -> str:
-    return "^(" + "|".join(re.escape(value) for value in values) + ")$"
 
 
 def instructor_add(klass: Class, username_or_email: str) -> User:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:class_id>/heatmap/<slug:lab>/", views.heatmap, name="heatmap"),
     path("<int:class_id>/gradebook/", views.gradebook, name="gradebook"),
     path("<int:class_id>/gradebook/export", views.gradebook_export, name="export"),
+    path("<int:class_id>/gradebook/exports/", views.exports, name="exports"),
     path("<int:class_id>/gradebook/exports/<int:export_id>.csv", views.export_download, name="export_download"),
     path("<int:class_id>/students/<int:user_id>/", views.student, name="student"),
     path("<int:class_id>/students/<int:user_id>/reset/<str:kind>", views.student_reset, name="reset"),

@@ -122,8 +122,22 @@ def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
     rows = services.gradebook_rows(klass, columns, only=None if teaching else request.user)  # type: ignore[arg-type]
     context = {"klass": klass, "columns": columns, "rows": rows, "teaching": teaching}
     if teaching:
-        context["exports"] = klass.exports.defer("content")[:5]
+        context.update(_exports_context(klass))
     return render(request, "classes/gradebook.html", context)
+
+
+def _exports_context(klass: Class) -> dict[str, object]:
+    exports = list(klass.exports.defer("content")[:5])
+    building = any(export.status in (Export.Status.PENDING, Export.Status.RUNNING) for export in exports)
+    return {"klass": klass, "exports": exports, "building": building}
+
+
+@login_required
+@require_GET
+def exports(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The export list alone: the gradebook polls it while an export is being built, then stops."""
+    klass = services.class_get_for_instructor(request.user, class_id)
+    return render(request, "classes/gradebook.html#exports", _exports_context(klass))
 
 
 def _class_for_either(request: HttpRequest, class_id: int) -> tuple[Class, bool]:

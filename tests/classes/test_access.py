@@ -28,6 +28,7 @@ def _instructor_pages(klass: Class, student: User) -> list[tuple[str, str, dict[
         ("get", reverse("classes:manage", args=[k]), {}),
         ("get", reverse("classes:notes", args=[k]), {}),
         ("get", reverse("classes:export_download", args=[k, export.pk]), {}),
+        ("get", reverse("classes:exports", args=[k]), {}),
         ("post", reverse("classes:export", args=[k]), {}),
         ("post", reverse("classes:reset", args=[k, student.pk, "quiz"]), {"item": "basics-quiz", "reason": "x"}),
         ("post", reverse("classes:pacing", args=[k]), {"action": "open_all"}),

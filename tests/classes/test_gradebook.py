@@ -73,13 +73,15 @@ def test_a_large_class_is_exported_by_the_task_after_commit(
     export = Export.objects.get()
     assert export.status == Export.Status.PENDING and send.call_args.args[0] == (export.pk,)
     page = ian_client.get(reverse("classes:gradebook", args=[klass.pk])).content.decode()
-    assert "Waiting for a worker" in page
+    assert "Waiting for a worker" in page and "every 3s" in page  # the list polls while the export is built
     from classes.tasks import build_gradebook_export
 
     build_gradebook_export(export.pk)
     build_gradebook_export(export.pk)  # a second delivery does nothing
     export.refresh_from_db()
     assert export.status == Export.Status.READY and export.rows == 5
+    fragment = ian_client.get(reverse("classes:exports", args=[klass.pk])).content.decode()
+    assert "Download CSV (5 students)" in fragment and "hx-trigger" not in fragment  # done: polling stops
 
 
 def test_the_export_uses_a_constant_number_of_queries_per_batch(course: Course, ian: User) -> None:
