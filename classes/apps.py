@@ -8,7 +8,12 @@ class ClassesConfig(AppConfig):
     def ready(self) -> None:
         # A sign-in refreshes the cached list of courses the learner takes in a class (see classes.pacing).
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
 
         from classes import pacing
+        from classes.models import Membership
 
         user_logged_in.connect(pacing.refresh_on_login, dispatch_uid="classes.pacing.refresh_on_login")
+        # Memberships changed one by one (the admin, a deleted class) refresh it too; bulk adds refresh explicitly.
+        post_save.connect(pacing.refresh_on_membership, sender=Membership, dispatch_uid="classes.pacing.save")
+        post_delete.connect(pacing.refresh_on_membership, sender=Membership, dispatch_uid="classes.pacing.delete")

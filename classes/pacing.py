@@ -49,6 +49,14 @@ def refresh_on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> Non
     refresh(user)
 
 
+def refresh_on_membership(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from accounts.models import User
+
+    user = User.objects.filter(pk=instance.user_id).only("pk", "date_joined").first()
+    if user is not None:
+        refresh(user)
+
+
 def _open_classes(user: Any, course_id: int) -> Any:
     from classes.models import Membership
 

@@ -182,9 +182,8 @@ def class_join(user: User, code: str, via: str = Membership.Via.CODE) -> tuple[C
 
 
 def membership_add(klass: Class, user: User, via: str) -> bool:
-    """Add `user` to `klass` as a student (True if new); refreshes the pacing cache."""
+    """Add `user` to `klass` as a student (True if new); the pacing cache is refreshed by the post_save signal."""
     _, created = Membership.objects.get_or_create(klass=klass, user=user, defaults={"via": via})
-    pacing.refresh(user)
     return created
 
 

@@ -118,3 +118,9 @@ def test_the_helper_returns_the_class_only_to_its_instructors(
     for outsider in (olga, alice):
         with pytest.raises(Http404):
             services.class_get_for_instructor(outsider, klass.pk)
+
+
+def test_staff_look_classes_and_resets_up_in_the_admin(alice_in_class: Class, stan_client: Client) -> None:
+    assert stan_client.get("/admin/classes/class/").status_code == 200
+    assert stan_client.get(f"/admin/classes/class/{alice_in_class.pk}/change/").status_code == 200
+    assert stan_client.get("/admin/classes/resetlog/").status_code == 200

@@ -145,3 +145,15 @@ def test_a_deleted_class_leaves_its_students_self_paced(paced: Class, course: Co
     paced.delete()  # the cached enrolment is stale now
     assert alice_client.get(_urls(course)["lesson"]).status_code == 200
     assert "Opens when" not in alice_client.get(reverse("courseware:outline", args=[course.slug])).content.decode()
+
+
+def test_a_membership_added_in_the_admin_applies_pacing_at_once(
+    ian: User, course: Course, bob: User, bob_client: Client
+) -> None:
+    from classes.models import Membership
+
+    klass = make_class(ian, course, paced=True)
+    url = _urls(course)["lesson"]
+    assert bob_client.get(url).status_code == 200
+    Membership.objects.create(klass=klass, user=bob, via="csv")
+    assert bob_client.get(url).status_code == 403
