@@ -76,7 +76,9 @@ def seed_class(
                     score = float(rng.choice([40, 60, 70, 80, 90, 100]))
                 if item.kind == Item.Kind.LAB and item.pk in labs:
                     lab = labs[item.pk]
-                    mode = rng.choice(["completed", "failing", "idle", "hints", "working"]) if not done else "completed"
+                    # About half the room has finished the lab; the rest are at it, some of them stuck.
+                    stuck = rng.choice(["failing", "idle", "hints", "working"])
+                    mode = "completed" if done and rng.random() < 0.5 else stuck
                     hints = {}
                     if mode == "hints":
                         hints = {c["id"]: len(c.get("hints", [])) for c in lab.definition.get("checks", [])[:1]}
@@ -114,6 +116,10 @@ def seed_class(
         LabRun.objects.bulk_create(runs, batch_size=2000)
         # auto_now would have stamped every attempt "now": make the idle ones idle for a quarter of an hour.
         LabAttempt.objects.filter(pk__in=idle_attempts).update(last_activity_at=now - timedelta(minutes=15))
+        # ... and let the lab be the last thing they touched, which is what makes them look stuck in it.
+        Progress.objects.filter(
+            user_id__in=LabAttempt.objects.filter(pk__in=idle_attempts).values("user_id"), item__course=course
+        ).update(last_activity_at=now - timedelta(minutes=30))
         LabAttempt.objects.filter(lab__item__course=course).exclude(pk__in=idle_attempts).update(
             last_activity_at=now - timedelta(minutes=2)
         )

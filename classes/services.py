@@ -491,7 +491,7 @@ def dashboard_build(klass: Class, sort: str = "name", now: datetime | None = Non
             for check_id, used in sorted(hints.items()):
                 title, ladder = ladders.get(item_id, {}).get(check_id, (check_id, 0))
                 if ladder and int(used) >= ladder:
-                    row.flags.append(Flag("hints", f"Used every hint: {title} ({titles.get(item_id)})"))
+                    row.flags.append(Flag("hints", f"Every hint used on “{title}”"))
         hand = hand_by_user.get(user_id)
         if hand is not None:
             row.flags.insert(0, Flag("hand", "Raised hand" + (f": {hand.note}" if hand.note else "")))
@@ -617,8 +617,9 @@ def student_detail(klass: Class, student: User) -> dict[str, Any]:
             views = grading.question_views(attempt.quiz.questions, attempt.seed, attempt.quiz.shuffle)
             review = grading.reveal(attempt.quiz.questions, views, attempt.answers, attempt.results)
         quiz_reviews.append((attempt, review))
+    open_labs = {attempt.lab.item_id for attempt in attempts if attempt.status == LabAttempt.Status.ACTIVE}
     return {
-        "items": [(item, progress.get(item.pk)) for item in items],
+        "items": [(item, progress.get(item.pk), item.pk in open_labs) for item in items],
         "lab_attempts": attempts,
         "quiz_attempts": quiz_reviews,
         "resets": list(ResetLog.objects.filter(klass=klass, student=student).select_related("item", "instructor")),

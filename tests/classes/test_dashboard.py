@@ -87,7 +87,7 @@ def test_a_used_up_hint_ladder_raises_a_flag(alice_in_class: Class, alice: User,
     assert not services.dashboard_build(alice_in_class).rows[0].flags
     LabAttempt.objects.filter(pk=attempt.pk).update(hints_used={check["id"]: len(check["hints"])})
     flags = services.dashboard_build(alice_in_class).rows[0].flags
-    assert [flag.kind for flag in flags] == ["hints"]
+    assert [flag.kind for flag in flags] == ["hints"] and flags[0].text == f"Every hint used on “{check['title']}”"
 
 
 def test_a_raised_hand_shows_in_the_queue_and_is_resolved(

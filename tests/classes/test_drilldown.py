@@ -72,7 +72,7 @@ def test_the_drill_down_shows_progress_lab_attempts_and_quiz_answers(
     question = quiz.questions[0]
     cw_services.quiz_attempt_submit(attempt, {})
     html = ian_client.get(reverse("classes:student", args=[alice_in_class.pk, alice.pk])).content.decode()
-    assert "Replay the action log" in html and lab.item.title in html
+    assert "Replay the action log" in html and lab.item.title in html and "In progress (lab open)" in html
     assert "Attempt 1:" in html and question["prompt_html"][:20] in html
 
 
