@@ -40,6 +40,31 @@ def _load_course(folder: Path) -> object:
     return services.course_load(target).course
 
 
+def _wide_course(folder: Path) -> object:
+    """A generated course of 5 modules x 12 items (10 lessons, a quiz, a lab), loaded like any other."""
+    from courseware import services
+
+    root = folder / "wide"
+    shipped = ROOT / "courseware" / "content" / "hyperv" / "labs" / "io-trap-trace"
+    quiz = (ROOT / "tests" / "fixtures" / "sample-course" / "01-basics" / "basics-quiz.yaml").read_text()
+    modules = [f"m{m}" for m in range(1, 6)]
+    root.mkdir()
+    (root / "course.yaml").write_text(f'slug: wide\ntitle: Wide\nversion: "1"\nsummary: Wide.\nmodules: {modules}\n')
+    for m in range(1, 6):
+        (root / f"m{m}").mkdir()
+        items = [f"  - lesson: l{m}-{n}" for n in range(1, 11)] + [f"  - quiz: q{m}", f"  - lab: lab-{m}"]
+        (root / f"m{m}" / "module.yaml").write_text(f"slug: m{m}\ntitle: Module {m}\nitems:\n" + "\n".join(items))
+        for n in range(1, 11):
+            (root / f"m{m}" / f"l{m}-{n}.md").write_text(
+                f"---\nslug: l{m}-{n}\ntitle: Lesson {m}.{n}\nminutes: 5\n---\nText.\n"
+            )
+        (root / f"m{m}" / f"q{m}.yaml").write_text(quiz.replace("slug: basics-quiz", f"slug: q{m}"))
+        shutil.copytree(shipped, root / "labs" / f"lab-{m}")
+        lab_yaml = root / "labs" / f"lab-{m}" / "lab.yaml"
+        lab_yaml.write_text(lab_yaml.read_text().replace("slug: io-trap-trace", f"slug: lab-{m}", 1))
+    return services.course_load(root).course
+
+
 def _timed(client: object, path: str, n: int) -> list[float]:
     times = []
     for _ in range(n):
@@ -101,6 +126,15 @@ def main() -> int:
         )
         print(f"  htmx poll:      median {statistics.median(poll):7.2f} ms")  # noqa: T201
         print(f"  ratio dashboard/bare: {board_ms / bare_ms:.0f}x")  # noqa: T201
+
+        # The same class on a wide course (60 items), the size of the full Hyper-V course.
+        wide = _wide_course(Path(folder))
+        wide_class = seed_class(wide, STUDENTS, instructor=instructor, prefix="wide")  # type: ignore[arg-type]
+        wide_board = _timed(client, f"/classes/{wide_class.pk}/", N)
+        print(  # noqa: T201
+            f"  wide course, {STUDENTS} x {len(services.dashboard_build(wide_class).items)} items: "
+            f"median {statistics.median(wide_board):7.2f} ms, ratio {statistics.median(wide_board) / bare_ms:.0f}x"
+        )
 
         started = time.perf_counter()
         big = seed_class(course, EXPORT_STUDENTS, prefix="export")  # type: ignore[arg-type]
