@@ -1,6 +1,8 @@
-"""`{% closed_modules course as closed %}`: the ids of the course's modules closed for the user by class pacing.
+"""Pacing in courseware templates.
 
-No query for a self-paced learner (see classes.pacing); two for a learner in a paced class.
+`{% closed_modules course as closed %}`: ids of the course's modules closed for the user by class pacing (no query
+for a self-paced learner, see classes.pacing; two for a learner in a paced class).
+`{% class_course_ids as in_class %}`: ids of the courses the user takes in a class (cached, no query).
 """
 
 from __future__ import annotations
@@ -21,3 +23,10 @@ def closed_modules(context: dict[str, Any], course: Any) -> frozenset[int]:
     if user is None or course is None:
         return frozenset()
     return pacing.closed_module_ids(user, course)
+
+
+@register.simple_tag(takes_context=True)
+def class_course_ids(context: dict[str, Any]) -> frozenset[int]:
+    """Ids of the courses the user takes in a class (cached: no query)."""
+    request = context.get("request")
+    return pacing.enrolled_course_ids(getattr(request, "user", None))

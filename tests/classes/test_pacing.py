@@ -157,3 +157,19 @@ def test_a_membership_added_in_the_admin_applies_pacing_at_once(
     assert bob_client.get(url).status_code == 200
     Membership.objects.create(klass=klass, user=bob, via="csv")
     assert bob_client.get(url).status_code == 403
+
+
+def test_the_catalog_marks_courses_taken_in_a_class_without_a_query(
+    paced: Class, course: Course, alice_client: Client, bob_client: Client, django_assert_num_queries: Any
+) -> None:
+    # session, user, courses, items with modules, progress: the same as for a self-paced learner
+    with django_assert_num_queries(5):
+        page = alice_client.get(reverse("courseware:catalog")).content.decode()
+    assert "You take this course in a class" in page
+    assert "You take this course in a class" not in bob_client.get(reverse("courseware:catalog")).content.decode()
+
+
+def test_the_lab_column_heading_opens_the_heatmap(paced: Class, ian_client: Client) -> None:
+    page = ian_client.get(reverse("classes:detail", args=[paced.pk])).content.decode()
+    heatmap = reverse("classes:heatmap", args=[paced.pk, "io-trap-trace"])
+    assert page.count(f'hx-get="{heatmap}"') == 2
