@@ -411,3 +411,18 @@ def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             },
         )
     return redirect(_lab_url(lab))
+
+
+@login_required
+@require_GET
+def replay_trace(request: HttpRequest, attempt_id: int, run_id: int) -> HttpResponse:
+    """The trace of one run of a student's attempt, for the instructors of that student's class (read-only)."""
+    if not getattr(request.user, "is_instructor", False):
+        raise PermissionDenied("Only instructors can open another learner's lab attempt.")
+    attempt = lab_attempt_get_for_instructor(request.user, attempt_id)
+    run = get_object_or_404(LabRun.objects.select_related("action"), pk=run_id, attempt=attempt)
+    trace = _trace_of(run)
+    if trace is None:
+        raise Http404("This run has no I/O trace.")
+    return render(request, "labs/trace.html", {"run": run, "attempt": attempt, "lab": attempt.lab, "trace": trace,
+                                               "replay": True})

@@ -301,3 +301,18 @@ def test_a_command_the_labs_console_does_not_offer_is_refused(alice_client: Clie
         response.content.decode()
     )
     assert not LabAction.objects.filter(attempt=attempt).exists()
+
+
+def test_staff_step_through_a_students_trace_read_only_others_get_404(
+    alice: Any, bob: Any, stan_client: Client, ian_client: Client, bob_client: Client, io_lab: Lab
+) -> None:
+    run = _finished_io_run(alice, io_lab, "legacy_vm")
+    url = reverse("labs:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": run.pk})
+    assert url in stan_client.get(reverse("labs:replay", kwargs={"attempt_id": run.attempt_id})).content.decode()
+    page = stan_client.get(url)
+    assert page.status_code == 200 and "read-only" in page.content.decode()
+    assert ian_client.get(url).status_code == 404
+    assert bob_client.get(url).status_code == 403
+    other = _finished_io_run(bob, io_lab, "legacy_vm")
+    forged = reverse("labs:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": other.pk})
+    assert stan_client.get(forged).status_code == 404
