@@ -424,5 +424,6 @@ def replay_trace(request: HttpRequest, attempt_id: int, run_id: int) -> HttpResp
     trace = _trace_of(run)
     if trace is None:
         raise Http404("This run has no I/O trace.")
-    return render(request, "labs/trace.html", {"run": run, "attempt": attempt, "lab": attempt.lab, "trace": trace,
-                                               "replay": True})
+    return render(
+        request, "labs/trace.html", {"run": run, "attempt": attempt, "lab": attempt.lab, "trace": trace, "replay": True}
+    )

@@ -49,7 +49,11 @@ def test_a_console_command_over_htmx_returns_a_polling_run_then_its_result(alice
     assert response.status_code == 200
     body = response.content.decode()
     run = LabRun.objects.get(attempt=attempt)
-    assert f'hx-get="{reverse("labs:run", kwargs={"run_id": run.pk})}"' in body and "every 2s" in body and "load delay:300ms" in body
+    assert (
+        f'hx-get="{reverse("labs:run", kwargs={"run_id": run.pk})}"' in body
+        and "every 2s" in body
+        and "load delay:300ms" in body
+    )
     assert 'hx-swap-oob="true"' in body, "the form gets a fresh token for the next command"
     services.lab_run_execute(run.pk)
     finished = alice_client.get(reverse("labs:run", kwargs={"run_id": run.pk}), **HX).content.decode()
