@@ -38,6 +38,22 @@ def _fresh_tokens() -> list[tuple[str, uuid.UUID]]:
     return [(token_id, uuid.uuid4()) for token_id in TOKEN_IDS]
 
 
+def _client_token(request: HttpRequest) -> uuid.UUID | None:
+    """The form's one-time token, or None when it is missing or forged."""
+    try:
+        return uuid.UUID(request.POST.get("client_token", ""))
+    except ValueError:
+        return None
+
+
+def _runs_response(
+    request: HttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
+) -> HttpResponse:
+    """The htmx answer to a submission: the new runs for the log, and fresh tokens for every form on the page."""
+    context = {"runs": runs, "help_texts": help_texts, "fresh_tokens": _fresh_tokens(), "attempt": attempt}
+    return render(request, "labs/_console_response.html", context)
+
+
 def _lab_for(course: str, lab: str) -> Lab:
     return get_object_or_404(
         Lab.objects.select_related("item__course", "item__module"),
@@ -115,9 +131,8 @@ def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     require_open(request.user, attempt.lab.item)
     lab = attempt.lab
     source = request.POST.get("source", "")
-    try:
-        token = uuid.UUID(request.POST.get("client_token", ""))
-    except ValueError:
+    token = _client_token(request)
+    if token is None:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     if attempt.status == LabAttempt.Status.RESET:
         return _console_error(request, lab, attempt, source, "This attempt was reset: reload the lab to continue.")
@@ -136,16 +151,7 @@ def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             return _console_error(request, lab, attempt, source, str(exc))
         runs.append(submission.run)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(
-            request,
-            "labs/_console_response.html",
-            {
-                "runs": list(reversed(runs)),
-                "help_texts": help_texts,
-                "fresh_tokens": _fresh_tokens(),
-                "attempt": attempt,
-            },
-        )
+        return _runs_response(request, attempt, list(reversed(runs)), help_texts)
     if help_texts and not runs:
         return render(request, "labs/lab.html", _lab_context(request, lab, attempt, help_text=help_texts))
     return redirect(_lab_url(lab))
@@ -166,24 +172,14 @@ def _console_error(request: HttpRequest, lab: Lab, attempt: LabAttempt, source: 
 def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)
-    try:
-        token = uuid.UUID(request.POST.get("client_token", ""))
-    except ValueError:
+    token = _client_token(request)
+    if token is None:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     if attempt.status == LabAttempt.Status.RESET:
         return HttpResponseBadRequest("This attempt was reset: reload the lab to continue.")
     submission = services.lab_check_submit(attempt, token)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(
-            request,
-            "labs/_console_response.html",
-            {
-                "runs": [submission.run],
-                "help_texts": [],
-                "fresh_tokens": _fresh_tokens(),
-                "attempt": attempt,
-            },
-        )
+        return _runs_response(request, attempt, [submission.run], [])
     return redirect(_lab_url(attempt.lab))
 
 
@@ -390,9 +386,8 @@ def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     lab = attempt.lab
     if not lab.definition.get("azman_form"):
         raise Http404("This lab has no Authorization Manager console.")
-    try:
-        token = uuid.UUID(request.POST.get("client_token", ""))
-    except ValueError:
+    token = _client_token(request)
+    if token is None:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     try:
         text, action = _azman_action(request.POST)
@@ -400,16 +395,7 @@ def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     except ValueError as exc:
         return _console_error(request, lab, attempt, "", str(exc))
     if request.htmx:  # type: ignore[attr-defined]
-        return render(
-            request,
-            "labs/_console_response.html",
-            {
-                "runs": [submission.run],
-                "help_texts": [],
-                "fresh_tokens": _fresh_tokens(),
-                "attempt": attempt,
-            },
-        )
+        return _runs_response(request, attempt, [submission.run], [])
     return redirect(_lab_url(lab))
 
 
