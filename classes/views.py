@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -335,6 +336,9 @@ def hand(request: HttpRequest, class_id: int) -> HttpResponse:
         note = form.cleaned_data["note"] if form.is_valid() else ""
         services.hand_raise(klass, request.user, note)  # type: ignore[arg-type]
         messages.success(request, "Hand raised: your instructor sees it on their dashboard.")
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        return _see_other(back)  # e.g. back to the lab the student raised their hand from
     return _see_other(reverse("classes:detail", args=[klass.pk]))
 
 

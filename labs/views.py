@@ -77,6 +77,16 @@ def _latest_state(attempt: LabAttempt) -> dict[str, Any] | None:
     return run.result.get("state") if run else None
 
 
+def _class_for(user: Any, lab: Lab) -> Any:
+    """The learner's class for this lab's course, if any (no query for a self-paced learner)."""
+    from classes.models import Class
+    from classes.pacing import enrolled_course_ids
+
+    if lab.item.course_id not in enrolled_course_ids(user):
+        return None
+    return Class.objects.filter(memberships__user=user, course_id=lab.item.course_id).order_by("-pk").first()
+
+
 def _operation_names() -> list[str]:
     from labs.sim.azman import OPERATIONS
 
@@ -107,6 +117,7 @@ def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: A
         "help_text": None,
         "is_instructor": getattr(request.user, "is_instructor", False),
         "operations": _operation_names() if lab.definition.get("azman_form") else [],
+        "hand_class": _class_for(request.user, lab),
         "azman_definition_forms": (("task", "task definition"), ("role", "role definition")),
         "token_ids": TOKEN_IDS,
         "tokens": {token_id: uuid.uuid4() for token_id in TOKEN_IDS},

@@ -320,3 +320,27 @@ def test_staff_step_through_a_students_trace_read_only_others_get_404(
     other = _finished_io_run(bob, io_lab, "legacy_vm")
     forged = reverse("labs:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": other.pk})
     assert stan_client.get(forged).status_code == 404
+
+
+def test_a_student_in_a_class_raises_their_hand_from_the_lab(
+    alice: Any, alice_client: Client, ian: Any, io_lab: Lab
+) -> None:
+    from datetime import date, timedelta
+
+    from classes import services as classes_services
+    from classes.models import HandRaise
+
+    assert "Raise my hand" not in alice_client.get(_lab_url(io_lab)).content.decode(), "self-paced: no class, no hand"
+    today = date.today()
+    klass = classes_services.class_create(ian, io_lab.item.course, "Monday class", today, today + timedelta(days=5))
+    classes_services.membership_add(klass, alice, "code")
+    page = alice_client.get(_lab_url(io_lab)).content.decode()
+    assert "Raise my hand" in page and "Monday class" in page
+    response = alice_client.post(
+        reverse("classes:hand", kwargs={"class_id": klass.pk}),
+        {"note": "stuck on the counters", "next": _lab_url(io_lab)},
+    )
+    assert response.status_code == 303 and response["Location"] == _lab_url(io_lab)
+    assert HandRaise.objects.get(klass=klass, user=alice).note == "stuck on the counters"
+    evil = alice_client.post(reverse("classes:hand", kwargs={"class_id": klass.pk}), {"next": "https://evil.example/"})
+    assert evil["Location"] == reverse("classes:detail", args=[klass.pk])
