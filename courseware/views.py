@@ -194,7 +194,13 @@ def instructor(request: HttpRequest, course: str) -> HttpResponse:
         .select_related("module", "lesson")
         .order_by("position")
     )
-    return render(request, "courseware/instructor.html", {"course": course_obj, "lessons": lessons})
+    # Lab answer keys come through Item's reverse one-to-one "lab" (the labs app), in teaching order.
+    labs = (
+        Item.objects.filter(course=course_obj, archived=False, kind=Item.Kind.LAB, module__archived=False)
+        .select_related("module", "lab")
+        .order_by("position")
+    )
+    return render(request, "courseware/instructor.html", {"course": course_obj, "lessons": lessons, "labs": labs})
 
 
 @require_GET

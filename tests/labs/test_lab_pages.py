@@ -344,3 +344,13 @@ def test_a_student_in_a_class_raises_their_hand_from_the_lab(
     assert HandRaise.objects.get(klass=klass, user=alice).note == "stuck on the counters"
     evil = alice_client.post(reverse("classes:hand", kwargs={"class_id": klass.pk}), {"next": "https://evil.example/"})
     assert evil["Location"] == reverse("classes:detail", args=[klass.pk])
+
+
+def test_lab_answer_keys_are_on_the_instructor_notes_page_only(
+    alice_client: Client, ian_client: Client, io_lab: Lab
+) -> None:
+    url = reverse("courseware:instructor", args=[io_lab.item.course.slug])
+    page = ian_client.get(url).content.decode()
+    assert "Lab answer keys" in page and "Discussion prompt" in page
+    assert alice_client.get(url).status_code == 403
+    assert "Discussion prompt" not in alice_client.get(_lab_url(io_lab)).content.decode()
