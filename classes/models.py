@@ -148,6 +148,8 @@ class Export(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
+    nudged_at = models.DateTimeField(default=timezone.now, help_text="When a task message was last sent for it.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker started building it.")
     finished_at = models.DateTimeField(null=True, blank=True)
     rows = models.PositiveIntegerField(default=0)
     content = models.BinaryField(default=b"")

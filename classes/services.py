@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from classes import pacing
 from classes.models import Class, ClassModule, Export, HandRaise, Membership, ResetLog, new_join_code
 from courseware.models import Course, Item, Module, Progress, Quiz, QuizAttempt
 from labs.models import Lab, LabAttempt, LabRun
+
+logger = logging.getLogger(__name__)
 
 # --- Attention flags: thresholds, deliberately constants rather than settings ----------------------------------
 # A student whose last FAILED_CHECKS_IN_A_ROW "check my work" runs on a lab all failed needs a look.
@@ -813,19 +816,34 @@ def export_request(klass: Class, user: User) -> Export:
         export_build(export.pk)
         export.refresh_from_db()
         return export
+    transaction.on_commit(lambda: _export_send(export.pk))
+    return export
+
+
+def _export_send(export_id: int) -> None:
     from django.conf import settings
 
     from classes.tasks import build_gradebook_export
 
-    transaction.on_commit(
-        lambda: build_gradebook_export.apply_async((export.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-    )
-    return export
+    try:
+        build_gradebook_export.apply_async((export_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    except Exception:  # noqa: BLE001 - a broker outage must not lose the export: the sweeper re-sends it
+        logger.warning("could not enqueue export %s; the sweeper will re-send it", export_id, exc_info=True)
 
 
-def export_build(export_id: int) -> Export | None:
+EXPORT_PENDING_SECONDS = 60
+"""A pending export whose message is older than this is re-sent by the sweeper."""
+EXPORT_STALE_SECONDS = 300
+"""A running export claimed longer ago than this lost its worker: another worker may take it over."""
+
+
+def export_build(export_id: int, now: datetime | None = None) -> Export | None:
     """Build export `export_id` once (claimed with a conditional update); None if it was already claimed."""
-    claimed = Export.objects.filter(pk=export_id, status=Export.Status.PENDING).update(status=Export.Status.RUNNING)
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=EXPORT_STALE_SECONDS)
+    claimed = Export.objects.filter(
+        Q(status=Export.Status.PENDING) | Q(status=Export.Status.RUNNING, claimed_at__lt=stale_before), pk=export_id
+    ).update(status=Export.Status.RUNNING, claimed_at=now)
     if not claimed:
         return None
     export = Export.objects.select_related("klass").get(pk=export_id)
@@ -840,3 +858,29 @@ def export_build(export_id: int) -> Export | None:
         status=Export.Status.READY, content=content, rows=rows, finished_at=timezone.now()
     )
     return export
+
+
+def exports_sweep(now: datetime | None = None) -> int:
+    """Re-send exports whose message was lost or whose worker died; returns how many were re-sent."""
+    now = now or timezone.now()
+    pending_before = now - timedelta(seconds=EXPORT_PENDING_SECONDS)
+    stale_before = now - timedelta(seconds=EXPORT_STALE_SECONDS)
+    resent = 0
+    for export_id in list(
+        Export.objects.filter(status=Export.Status.PENDING, nudged_at__lt=pending_before).values_list("pk", flat=True)[
+            :100
+        ]
+    ):
+        if Export.objects.filter(pk=export_id, status=Export.Status.PENDING, nudged_at__lt=pending_before).update(
+            nudged_at=now
+        ):
+            _export_send(export_id)
+            resent += 1
+    for export_id in list(
+        Export.objects.filter(status=Export.Status.RUNNING, claimed_at__lt=stale_before).values_list("pk", flat=True)[
+            :100
+        ]
+    ):
+        _export_send(export_id)
+        resent += 1
+    return resent

@@ -11,3 +11,9 @@ from classes import services
 def build_gradebook_export(export_id: int) -> None:
     """Build a gradebook CSV; a second delivery of a claimed export does nothing."""
     services.export_build(export_id)
+
+
+@shared_task
+def sweep_gradebook_exports() -> int:
+    """Re-send exports whose message was lost or whose worker died (scheduled by beat)."""
+    return services.exports_sweep()

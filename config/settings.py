@@ -164,6 +164,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
     "sweep-lab-runs": {"task": "labs.tasks.sweep_lab_runs", "schedule": 10.0},
+    "sweep-gradebook-exports": {"task": "classes.tasks.sweep_gradebook_exports", "schedule": 60.0},
 }
 
 # --- Lab runs (see labs/services.py) ------------------------------------------------------------

@@ -113,3 +113,28 @@ def test_instructor_notes_and_answer_keys_are_for_the_class_instructors(
     assert "KEY-io-trap-trace" in page and "Lesson notes" in page and "css/print.css" in page
     assert olga_client.get(url).status_code == 404
     assert alice_client.get(url).status_code == 404
+
+
+def test_a_lost_or_abandoned_export_is_resent_by_the_sweeper_and_built_once(
+    course: Course, ian: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    klass = seed_class(course, 3, instructor=ian)
+    lost = Export.objects.create(klass=klass, requested_by=ian, nudged_at=timezone.now() - timedelta(minutes=5))
+    fresh = Export.objects.create(klass=klass, requested_by=ian)
+    dead = Export.objects.create(
+        klass=klass, requested_by=ian, status=Export.Status.RUNNING, claimed_at=timezone.now() - timedelta(minutes=30)
+    )
+    busy = Export.objects.create(klass=klass, requested_by=ian, status=Export.Status.RUNNING, claimed_at=timezone.now())
+    with mock.patch("classes.tasks.build_gradebook_export.apply_async") as send:
+        assert services.exports_sweep() == 2
+        assert services.exports_sweep() == 1, "a re-sent pending export is not nudged again at once"
+    assert sorted(call.args[0][0] for call in send.call_args_list) == sorted([lost.pk, dead.pk, dead.pk])
+    assert services.export_build(busy.pk) is None, "a fresh claim is not stolen"
+    assert services.export_build(fresh.pk) is not None
+    assert services.export_build(dead.pk) is not None, "a dead worker's export is taken over"
+    dead.refresh_from_db()
+    assert dead.status == Export.Status.READY and dead.rows == 3
