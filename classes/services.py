@@ -100,6 +100,18 @@ def student_get_for_class(klass: Class, user_id: int) -> Membership:
     return found
 
 
+def teaches_course(user: Any, course_id: int) -> bool:
+    """Whether `user` may read a course's instructor notes and answer keys: staff, or an instructor of one of the
+    classes of that course (one query for an instructor, none for anyone else)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    if not getattr(user, "is_instructor", False):
+        return False
+    return Class.objects.filter(course_id=course_id, instructors=user).exists()
+
+
 def lab_attempt_get_for_instructor(user: Any, attempt_id: int) -> LabAttempt:
     """A lab attempt an instructor may replay: the student is in one of the user's classes for that course (staff:
     any attempt); 404 otherwise."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.permissions import instructor_required
 from classes.pacing import require_open
+from classes.services import teaches_course
 from courseware import grading, services
 from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
 
@@ -87,7 +89,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
             "progress": progress,
             "previous": neighbours.get("previous"),
             "next": neighbours.get("next"),
-            "show_instructor_notes": request.user.is_instructor,  # type: ignore[union-attr]
+            "show_instructor_notes": teaches_course(request.user, item.course_id),
         },
     )
 
@@ -189,6 +191,10 @@ def glossary(request: HttpRequest, course: str) -> HttpResponse:
 def instructor(request: HttpRequest, course: str) -> HttpResponse:
     """The course's instructor overview and every lesson's instructor notes in teaching order, for printing."""
     course_obj = get_object_or_404(Course, slug=course)
+    if not teaches_course(request.user, course_obj.pk):
+        raise PermissionDenied(
+            "Instructor notes and answer keys are for the instructors of this course's classes: create a class for it."
+        )
     lessons = (
         Item.objects.filter(course=course_obj, archived=False, kind=Item.Kind.LESSON, module__archived=False)
         .select_related("module", "lesson")

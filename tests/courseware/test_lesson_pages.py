@@ -57,12 +57,28 @@ def test_opening_a_lesson_marks_it_in_progress(sample_course: Course, alice: Use
     assert Progress.objects.get(user=alice, item__slug="intro").status == "in_progress"
 
 
-def test_instructor_notes_appear_only_for_instructors(
-    sample_course: Course, alice_client: Client, ian_client: Client, stan_client: Client
+def _teach(instructor: User, course: Course) -> None:
+    """Give `instructor` a class of `course`: instructor notes are for the instructors of its classes."""
+    from datetime import date, timedelta
+
+    from classes.services import class_create
+
+    class_create(instructor, course, "Hyper-V week", date.today(), date.today() + timedelta(days=4))
+
+
+def test_instructor_notes_appear_only_for_the_instructors_of_the_courses_classes(
+    sample_course: Course,
+    alice_client: Client,
+    ian: User,
+    ian_client: Client,
+    olga_client: Client,
+    stan_client: Client,
 ) -> None:
+    _teach(ian, sample_course)
     assert "NOTES-SECRET-INTRO" not in alice_client.get(INTRO).content.decode()
     assert "NOTES-SECRET-INTRO" in ian_client.get(INTRO).content.decode()
     assert "NOTES-SECRET-INTRO" in stan_client.get(INTRO).content.decode()
+    assert "NOTES-SECRET-INTRO" not in olga_client.get(INTRO).content.decode(), "an instructor with no class of it"
 
 
 def test_mark_complete_by_htmx_returns_the_fragment(sample_course: Course, alice: User, alice_client: Client) -> None:
@@ -92,8 +108,11 @@ def test_the_glossary_has_an_anchor_per_term(sample_course: Course, alice_client
 
 
 def test_the_instructor_page_has_the_overview_and_every_lessons_notes_in_order(
-    sample_course: Course, ian_client: Client
+    sample_course: Course, ian: User, ian_client: Client, olga_client: Client
 ) -> None:
+    _teach(ian, sample_course)
+    refused = olga_client.get("/courses/sample/instructor/")
+    assert refused.status_code == 403 and "create a class for it" in refused.content.decode()
     page = ian_client.get("/courses/sample/instructor/").content.decode()
     assert "OVERVIEW-SECRET" in page
     assert page.index("NOTES-SECRET-INTRO") < page.index("NOTES-SECRET-DEVICES")

@@ -347,8 +347,13 @@ def test_a_student_in_a_class_raises_their_hand_from_the_lab(
 
 
 def test_lab_answer_keys_are_on_the_instructor_notes_page_only(
-    alice_client: Client, ian_client: Client, io_lab: Lab
+    alice_client: Client, ian: Any, ian_client: Client, io_lab: Lab
 ) -> None:
+    from datetime import date, timedelta
+
+    from classes.services import class_create
+
+    class_create(ian, io_lab.item.course, "Hyper-V week", date.today(), date.today() + timedelta(days=4))
     url = reverse("courseware:instructor", args=[io_lab.item.course.slug])
     page = ian_client.get(url).content.decode()
     assert "Lab answer keys" in page and "Discussion prompt" in page
