@@ -287,9 +287,11 @@ class CheckResult:
         return dict(self.__dict__)
 
 
-def evaluate_checks(definition: dict[str, Any], params: dict[str, Any], outcome: Replay) -> list[CheckResult]:
+def evaluate_checks(
+    definition: dict[str, Any], params: dict[str, Any], outcome: Replay, snapshot: dict[str, Any] | None = None
+) -> list[CheckResult]:
     """Evaluate every check of the lab against the replayed host, in the order the lab lists them."""
-    snapshot = outcome.host.snapshot()
+    snapshot = snapshot if snapshot is not None else outcome.host.snapshot()
     results = []
     for raw in definition.get("checks", []):
         check = substitute(raw, params)
@@ -471,7 +473,8 @@ def evaluate(
         outcome = replay(definition, seed, params, actions)
     except BudgetExceeded as exc:
         return timed_out(str(exc))
-    snapshot_summary = _summary(outcome.host, include_authorization=bool(definition.get("azman_form")))
+    snapshot = outcome.host.snapshot()  # taken once: the summary and every check read the same final state
+    snapshot_summary = _summary(snapshot, include_authorization=bool(definition.get("azman_form")))
     if kind == "action":
         if not outcome.steps:
             return Outcome("failed", "No action to evaluate.", {"state": snapshot_summary})
@@ -487,7 +490,7 @@ def evaluate(
         assert step.error is not None
         result["error"] = step.error
         return Outcome("failed", str(step.error.get("message")), result)
-    checks = evaluate_checks(definition, params, outcome)
+    checks = evaluate_checks(definition, params, outcome, snapshot)
     earned = sum(c.points for c in checks)
     required_ok = all(c.passed for c in checks if c.required)
     passed = sum(1 for c in checks if c.passed)
@@ -534,9 +537,8 @@ def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[s
     return "Done."
 
 
-def _summary(host: Any, *, include_authorization: bool = False) -> dict[str, Any]:
-    """The part of the host's state the lab page shows after a run (small: stored with every run)."""
-    snap = host.snapshot()
+def _summary(snap: dict[str, Any], *, include_authorization: bool = False) -> dict[str, Any]:
+    """The part of the host's state (a snapshot) the lab page shows after a run (small: stored with every run)."""
     keys = ("name", "state", "scope_of_residence", "guest", "partition_id", "vmwp_pid", "node")
     summary: dict[str, Any] = {
         "hypervisor": snap.get("hypervisor"),
