@@ -6,7 +6,7 @@ PORT   ?= 8000
 COURSE := courseware/content/hyperv
 export PORT
 
-.PHONY: run test lint bench install clean-var
+.PHONY: run test test-fast lint bench install clean-var
 
 # Create the virtualenv and install the pinned requirements; redone only when requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -33,6 +33,10 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# The quick loop while editing: everything but the browser tests and the tests that start a real Celery worker.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not browser and not worker" -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

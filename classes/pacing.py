@@ -21,9 +21,7 @@ CACHE_SECONDS = 24 * 3600
 
 
 def _cache_key(user: Any) -> str:
-    # date_joined makes the key unique to this account even where primary keys are reused (test databases).
-    joined = int(user.date_joined.timestamp() * 1_000_000) if getattr(user, "date_joined", None) else 0
-    return f"classes:courses:{user.pk}:{joined}"
+    return f"classes:courses:{user.pk}"
 
 
 def enrolled_course_ids(user: Any) -> frozenset[int]:

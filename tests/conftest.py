@@ -7,11 +7,18 @@ and stan is staff. Each persona has a logged-in test client: `alice_client`, `bo
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import User
 
 PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Every test starts with an empty cache (tests/settings.py makes it a per-process memory cache)."""
+    cache.clear()
 
 
 def _make_user(username: str, role: str = User.Role.STUDENT, **extra: object) -> User:

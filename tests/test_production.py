@@ -27,6 +27,7 @@ PRODUCTION_ENV = {
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by the browser tests
     env.update(PRODUCTION_ENV)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"  # not the suite's tests.settings
     env["VAR_DIR"] = str(tmp_path)
     env.update(extra)
     return env
@@ -43,6 +44,21 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_hashes_passwords_with_pbkdf2(tmp_path: Path) -> None:
+    """The suite uses a fast hasher (tests/settings.py); production must keep Django's PBKDF2."""
+    code = "from django.contrib.auth.hashers import make_password; print(make_password('x').split('$')[0])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "pbkdf2_sha256"
 
 
 def _free_port() -> int:

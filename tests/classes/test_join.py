@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,12 +15,6 @@ from classes.models import CODE_ALPHABET, Class, Membership
 from courseware.models import Course
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits(alice: User, bob: User) -> None:
-    for user in (alice, bob):
-        cache.delete(services._failures_key(user))
 
 
 def test_an_instructor_creates_a_class_and_gets_a_code_and_link(ian_client: Client, course: Course) -> None:

@@ -1,0 +1,11 @@
+"""Settings for the test suite: production settings with a fast password hasher and a per-process memory cache.
+
+PBKDF2 costs about 0.45 s per persona and dominated the suite's time; production keeps Django's default hashers
+(tests/test_production.py checks that). The memory cache is cleared before every test (tests/conftest.py), so no
+test sees another's rate-limit counters or cached enrolments.
+"""
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
