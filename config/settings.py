@@ -174,6 +174,10 @@ LAB_RUN_PENDING_SECONDS = env_int("LAB_RUN_PENDING_SECONDS", 10, minimum=0, maxi
 LAB_RUN_STALE_SECONDS = env_int("LAB_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 15, minimum=0, maximum=3600)
 LAB_RUN_FAULT_DELAY_SECONDS = env_int("LAB_RUN_FAULT_DELAY_SECONDS", 0, minimum=0, maximum=60)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Results are pushed (labs/notify.py): the page's long-poll waits at most this long per request, and listens on
+# Redis channels named with this prefix (several deployments can share one Redis).
+LAB_RUN_WAIT_SECONDS = env_int("LAB_RUN_WAIT_SECONDS", 25, minimum=1, maximum=55)
+LAB_NOTIFY_PREFIX = env_str("LAB_NOTIFY_PREFIX", "hvlab")
 
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

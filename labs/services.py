@@ -23,7 +23,7 @@ from django.db.models import F, Max, Q
 from django.http import Http404
 from django.utils import timezone
 
-from labs import engine
+from labs import engine, notify
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
 log = logging.getLogger(__name__)
@@ -218,6 +218,7 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
             return None  # our claim was taken over by a recovery; its result is the record
         if needs_progress:
             _record_progress(run.attempt, outcome)
+        transaction.on_commit(lambda: notify.lab_run_finished(run.pk))
     for name, value in fields.items():
         setattr(run, name, value)
     return run

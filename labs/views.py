@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classes.pacing import require_open
 from classes.services import lab_attempt_get_for_instructor
-from labs import console, engine, services
+from labs import console, engine, notify, services
 from labs.models import Lab, LabAttempt, LabRun
 
 RUNS_SHOWN = 30
@@ -197,10 +198,20 @@ def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run (fragment for htmx, page otherwise); with ?wait=N a pending run is held until its result is stored
+    or N seconds pass (at most LAB_RUN_WAIT_SECONDS): the long-poll that replaces polling (labs/notify.py)."""
+    wait = request.GET.get("wait", "0")
+    if not wait.isdigit():
+        return HttpResponseBadRequest("wait must be a whole number of seconds.")
     run = services.lab_run_get_for_user(request.user, run_id)
+    if not run.is_terminal and int(wait) > 0:
+        finished = LabRun.objects.filter(pk=run.pk, status__in=LabRun.TERMINAL)
+        if notify.wait_for_run(run.pk, finished.exists, min(int(wait), settings.LAB_RUN_WAIT_SECONDS)):
+            run = services.lab_run_get_for_user(request.user, run_id)
+    context = {"run": run, "attempt": run.attempt, "wait_seconds": settings.LAB_RUN_WAIT_SECONDS}
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "labs/_run.html", {"run": run, "attempt": run.attempt})
-    return render(request, "labs/run.html", {"run": run, "attempt": run.attempt, "lab": run.attempt.lab})
+        return render(request, "labs/_run.html", context)
+    return render(request, "labs/run.html", {**context, "lab": run.attempt.lab})
 
 
 @login_required

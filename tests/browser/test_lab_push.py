@@ -1,0 +1,46 @@
+"""In Chromium with a real Celery worker: a lab result appears through one long-poll per run, with no polling, and
+an idle lab tab sends nothing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from courseware.services import course_load
+from labs.models import LabAttempt
+from tests.conftest import PASSWORD
+from tests.core.worker import celery_worker
+from tests.labs.conftest import build_lab_course
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
+    audited_page: Any, alice: Any, tmp_path: Path, settings: Any
+) -> None:
+    course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
+    page = audited_page.page
+    audited_page.goto("/accounts/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    audited_page.click_and_wait("main button[type=submit]")
+    run_requests: list[str] = []
+    page.on("request", lambda request: run_requests.append(request.url) if "/labs/runs/" in request.url else None)
+
+    with celery_worker() as (_, queue):
+        settings.CELERY_TASK_DEFAULT_QUEUE = queue
+        audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+        vm = LabAttempt.objects.get(user=alice).params["legacy_vm"]
+        page.fill("#console-input", f"io write 100KB on {vm}")
+        page.press("#console-input", "Control+Enter")
+        page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
+        assert "took the emulated path" in page.locator("#run-log article.run").first.inner_text()
+        assert len(run_requests) == 1 and run_requests[0].endswith("?wait=25"), run_requests
+        audited_page.audit()
+
+        time.sleep(2.5)  # the old page polled every 2 s; a finished run asks for nothing
+        assert len(run_requests) == 1, run_requests
