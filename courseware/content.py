@@ -27,6 +27,10 @@ IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg
 QUESTION_TYPES = ("single", "multiple", "true_false", "numeric", "ordering", "matching")
 SHOW_ANSWERS = ("after_each_attempt", "once_passed", "after_last_attempt", "never")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_TEXT_BYTES = 1024 * 1024  # one lesson, quiz, manual or YAML file; the longest shipped lesson is under 20 KB
+MAX_COURSE_BYTES = 64 * 1024 * 1024  # everything in the course folder together
+MAX_YAML_NODES = 50_000  # nodes after expanding aliases: a "billion laughs" alias bomb is refused before it grows
+MAX_YAML_DEPTH = 40
 
 
 @dataclass(frozen=True, order=True)
@@ -212,6 +216,48 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+class _YamlTooLargeError(Exception):
+    pass
+
+
+def _check_yaml_size(root: yaml.Node) -> None:
+    """Refuse a document nested too deeply or growing past MAX_YAML_NODES once its aliases are expanded.
+
+    Sizes are memoised per node, so an alias bomb is measured in time linear in the text, before anything is built.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_YAML_DEPTH:
+            raise _YamlTooLargeError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key, depth + 1) + size(value, depth + 1) for key, value in node.value)
+        if total > MAX_YAML_NODES:
+            raise _YamlTooLargeError(
+                f"the document expands to more than {MAX_YAML_NODES:,} values (aliases included); split it or"
+                " remove repeated aliases"
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def yaml_load(text: str, file: str, problems: list[Problem], offset: int = 0) -> Any:
+    """Parse one course YAML file with the course limits; mappings are LineDict and lists LineList (line numbers).
+
+    Every YAML file of a course goes through here (course, modules, quizzes, glossary, front matter, labs): the
+    same size, depth and alias limits everywhere. Problems are appended; returns None when the text is unusable.
+    """
+    return _Checker(file, problems).load_yaml(text, offset)
+
+
 class _Checker:
     """Problem collection for one file: every helper records a problem and returns a safe default."""
 
@@ -228,7 +274,13 @@ class _Checker:
             loader = _LineLoader(text)
             loader.offset = offset
             loader.duplicate_keys = []
-            data = loader.get_single_data()
+            node = loader.get_single_node()
+            if node is not None:
+                _check_yaml_size(node)
+            data = loader.construct_document(node) if node is not None else None
+        except _YamlTooLargeError as error:
+            self.error(None, f"YAML error: {error}")
+            return None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 + offset if mark else None
@@ -370,14 +422,76 @@ def _relative(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def _read_text(path: Path, check: _Checker) -> str | None:
+class CourseFileError(Exception):
+    """A course file that must not be read: a symbolic link, outside the course folder, or too large."""
+
+
+def course_file_bytes(root: Path, path: Path, limit: int) -> bytes:
+    """The bytes of `path`, a file inside the course folder `root`; raises CourseFileError with the reason.
+
+    A symbolic link anywhere between the course folder and the file is refused, as is a path that resolves outside
+    the course folder: a course author must not be able to make the loader read and publish a server file.
+    """
+    root = root.resolve()
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        check.error(None, "file is not valid UTF-8")
+        relative = path.relative_to(root) if path.is_absolute() else path
+    except ValueError as error:
+        raise CourseFileError("the file is outside the course folder") from error
+    current = root
+    for part in relative.parts:
+        if part in ("", ".", ".."):
+            raise CourseFileError("the path leaves the course folder")
+        current = current / part
+        if current.is_symlink():
+            raise CourseFileError("symbolic links are not allowed in a course folder")
+    if not current.resolve().is_relative_to(root):
+        raise CourseFileError("the file is outside the course folder")
+    try:
+        size = current.stat().st_size
+        if not current.is_file():
+            raise CourseFileError("not a regular file")
+        if size > limit:
+            raise CourseFileError(f"the file is larger than {_size(limit)} ({_size(size)})")
+        return current.read_bytes()
     except OSError as error:
-        check.error(None, f"cannot read file: {error.strerror}")
+        raise CourseFileError(f"cannot read file: {error.strerror}") from error
+
+
+def course_file_text(root: Path, path: Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of a course file (see course_file_bytes); raises CourseFileError with the reason."""
+    try:
+        return course_file_bytes(root, path, limit).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CourseFileError("file is not valid UTF-8") from error
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MB" if count >= 1024 * 1024 else f"{count / 1024:.0f} KB"
+
+
+def _read_text(path: Path, check: _Checker, root: Path) -> str | None:
+    try:
+        return course_file_text(root, path)
+    except CourseFileError as error:
+        check.error(None, str(error))
     return None
+
+
+def _folder_problems(root: Path) -> list[Problem]:
+    """Symbolic links anywhere in the course folder, and a folder larger than the course cap."""
+    problems: list[Problem] = []
+    total = 0
+    for path in sorted(root.rglob("*")):  # rglob does not follow symbolic links to folders
+        relative = _relative(root, path)
+        if path.is_symlink():
+            problems.append(Problem(relative, None, "symbolic links are not allowed in a course folder"))
+        elif path.is_file():
+            total += path.stat().st_size
+    if total > MAX_COURSE_BYTES:
+        problems.append(
+            Problem(".", None, f"the course folder holds {_size(total)}; the limit is {_size(MAX_COURSE_BYTES)}")
+        )
+    return problems
 
 
 def course_read(path: str | Path) -> tuple[CourseSpec | None, list[Problem]]:
@@ -386,6 +500,9 @@ def course_read(path: str | Path) -> tuple[CourseSpec | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem(str(path), None, "not a folder")]
+    problems.extend(_folder_problems(root))
+    if any(problem.file == "." for problem in problems):
+        return None, problems  # too large to read at all
     course = _read_course_yaml(root, problems)
     if course is None:
         return None, sorted(set(problems))
@@ -407,7 +524,7 @@ def _read_course_yaml(root: Path, problems: list[Problem]) -> CourseSpec | None:
     if not file.is_file():
         check.error(None, "missing: every course folder needs a course.yaml")
         return None
-    text = _read_text(file, check)
+    text = _read_text(file, check, root)
     data = check.load_yaml(text) if text is not None else None
     mapping = check.mapping(data, 1, "course.yaml") if data is not None else None
     if mapping is None:
@@ -455,7 +572,7 @@ def _read_module(course: CourseSpec, module: ModuleSpec, problems: list[Problem]
     if not file.is_file():
         check.error(None, "missing: every module folder needs a module.yaml")
     else:
-        text = _read_text(file, check)
+        text = _read_text(file, check, root)
         data = check.load_yaml(text) if text is not None else None
         mapping = check.mapping(data, 1, "module.yaml") if data is not None else None
     if mapping is not None:
@@ -470,12 +587,12 @@ def _read_module(course: CourseSpec, module: ModuleSpec, problems: list[Problem]
             continue
         relative = _relative(root, path)
         if path.suffix == ".md":
-            lesson = _read_lesson(path, relative, problems)
+            lesson = _read_lesson(path, relative, problems, root)
             if lesson is not None:
                 _claim_slug(lesson.slug, relative, lesson.line, seen_items, problems)
                 module.lessons.setdefault(lesson.slug, lesson)
         elif path.suffix in (".yaml", ".yml") and path.name not in ("module.yaml", "module.yml"):
-            quiz = _read_quiz(path, relative, problems)
+            quiz = _read_quiz(path, relative, problems, root)
             if quiz is not None:
                 _claim_slug(quiz.slug, relative, quiz.line, seen_items, problems)
                 module.quizzes.setdefault(quiz.slug, quiz)
@@ -551,9 +668,9 @@ def _check_module_slugs(course: CourseSpec, problems: list[Problem]) -> None:
         seen.setdefault(module.slug, f"{module.folder}/module.yaml")
 
 
-def _read_lesson(path: Path, relative: str, problems: list[Problem]) -> LessonSpec | None:
+def _read_lesson(path: Path, relative: str, problems: list[Problem], root: Path) -> LessonSpec | None:
     check = _Checker(relative, problems)
-    text = _read_text(path, check)
+    text = _read_text(path, check, root)
     if text is None:
         return None
     front, body, offset = split_front_matter(text)
@@ -585,9 +702,9 @@ def _read_lesson(path: Path, relative: str, problems: list[Problem]) -> LessonSp
     )
 
 
-def _read_quiz(path: Path, relative: str, problems: list[Problem]) -> QuizSpec | None:
+def _read_quiz(path: Path, relative: str, problems: list[Problem], root: Path) -> QuizSpec | None:
     check = _Checker(relative, problems)
-    text = _read_text(path, check)
+    text = _read_text(path, check, root)
     data = check.load_yaml(text) if text is not None else None
     mapping = check.mapping(data, 1, "quiz") if data is not None else None
     if mapping is None:
@@ -775,7 +892,7 @@ def _read_labs(course: CourseSpec, problems: list[Problem]) -> None:
             course.labs[folder.name] = LabSpec(folder.name, folder, str(title or folder.name), parsed)
             continue
         check = _Checker(relative, problems)
-        text = _read_text(folder / "lab.yaml", check)
+        text = _read_text(folder / "lab.yaml", check, course.root)
         data = check.load_yaml(text) if text is not None else None
         title = data.get("title") if isinstance(data, dict) else None
         course.labs[folder.name] = LabSpec(folder.name, folder, str(title or folder.name), data)
@@ -786,7 +903,7 @@ def _read_glossary(course: CourseSpec, problems: list[Problem]) -> None:
     if not file.is_file():
         return
     check = _Checker("glossary.yaml", problems)
-    text = _read_text(file, check)
+    text = _read_text(file, check, course.root)
     data = check.load_yaml(text) if text is not None else None
     if data is None:
         return
@@ -821,7 +938,7 @@ def _read_instructor_overview(course: CourseSpec, problems: list[Problem]) -> No
     if not file.is_file():
         return
     check = _Checker("instructor-overview.md", problems)
-    text = _read_text(file, check)
+    text = _read_text(file, check, course.root)
     if text is None:
         return
     front, body, offset = split_front_matter(text)
@@ -851,12 +968,67 @@ def _read_images(course: CourseSpec, problems: list[Problem]) -> None:
             kinds = ", ".join(sorted(IMAGE_TYPES))
             problems.append(Problem(relative, None, f"unsupported image type (use one of: {kinds})"))
             continue
-        data = path.read_bytes()
-        if len(data) > MAX_IMAGE_BYTES:
-            problems.append(Problem(relative, None, f"image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"))
+        try:
+            data = course_file_bytes(course.root, path, MAX_IMAGE_BYTES)
+        except CourseFileError as error:
+            problems.append(Problem(relative, None, str(error)))
+            continue
+        refusal = image_content_problem(path.suffix.lower(), data)
+        if refusal:
+            problems.append(Problem(relative, None, refusal))
             continue
         name = path.relative_to(images_dir).as_posix()
         course.images[name] = ImageSpec(path=name, content_type=content_type, data=data)
+
+
+_IMAGE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+}
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+_SVG_REFUSED_ELEMENTS = frozenset({"script", "foreignObject", "iframe", "embed", "object", "audio", "video"})
+
+
+def image_content_problem(suffix: str, data: bytes) -> str | None:
+    """Why these bytes are not an image of the type the file name claims, or None; SVGs must hold no active content.
+
+    Checked by content, not by name: an HTML page named `.png` or an SVG with a script is refused at load.
+    """
+    if suffix == ".webp":
+        return None if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else "the file is not a WebP image"
+    if suffix in _IMAGE_SIGNATURES:
+        if data.startswith(_IMAGE_SIGNATURES[suffix]):
+            return None
+        return f"the file is not a {suffix.removeprefix('.').upper()} image (its content does not match its name)"
+    return _svg_problem(data)
+
+
+def _svg_problem(data: bytes) -> str | None:
+    import xml.etree.ElementTree as ET  # noqa: S405 - entity declarations are refused before parsing
+
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return "SVG images must not declare a DOCTYPE or entities"
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - no DOCTYPE, so no entity expansion
+    except ET.ParseError as error:
+        return f"the file is not a well-formed SVG image ({error})"
+    if root.tag != f"{SVG_NAMESPACE}svg":
+        return "the file is not an SVG image (its root element is not <svg> in the SVG namespace)"
+    for element in root.iter():
+        name = element.tag.rpartition("}")[2]
+        if name in _SVG_REFUSED_ELEMENTS:
+            return f"SVG images must not contain <{name}> elements"
+        if name == "style" and re.search(r"@import|url\s*\(\s*['\"]?\s*(?!#)", element.text or ""):
+            return "SVG styles must not load anything (no @import or url(...) other than url(#id))"
+        for attribute, value in element.attrib.items():
+            local = attribute.rpartition("}")[2].lower()
+            if local.startswith("on"):
+                return f"SVG images must not have event handler attributes ('{local}')"
+            if local == "href" and not value.startswith("#"):
+                return f"SVG links must point inside the image ('#id'), not to '{value[:60]}'"
+    return None
 
 
 # --- Rendering (links are checked here) ----------------------------------------------------------------------

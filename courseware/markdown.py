@@ -56,8 +56,25 @@ ALLOWED_CLASSES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
-def sanitise(raw_html: str) -> str:
-    """Clean HTML with the course allow-list: anything not listed (scripts, styles, event handlers) is removed."""
+def _is_own_image(src: str) -> bool:
+    """Images come from the course's images/ folder, served by this site: a path on this host, never another host."""
+    return src.startswith("/") and not src.startswith("//")
+
+
+def sanitise(raw_html: str, refused_images: list[str] | None = None) -> str:
+    """Clean HTML with the course allow-list: anything not listed (scripts, styles, event handlers) is removed.
+
+    An <img> whose src is not on this site (raw HTML such as `<img src="https://...">`) loses its src, and the
+    src is appended to `refused_images` so the loader can report it.
+    """
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not _is_own_image(value):
+            if refused_images is not None:
+                refused_images.append(value)
+            return None
+        return value
+
     return nh3.clean(
         raw_html,
         tags=set(ALLOWED_TAGS),
@@ -65,6 +82,7 @@ def sanitise(raw_html: str) -> str:
         allowed_classes={tag: set(classes) for tag, classes in ALLOWED_CLASSES.items()},
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer",
+        attribute_filter=attribute_filter,
     )
 
 
@@ -147,8 +165,15 @@ class MarkdownRenderer:
                 problems.append((number, f"unknown admonition '!!! {match.group(1)}' (use one of: {kinds})"))
         for target, message in self._broken:
             problems.append((_line_of(text, target), message))
+        refused: list[str] = []
+        clean = sanitise(raw, refused)
+        for src in refused:
+            if src:  # an unresolved Markdown image has src "" and is reported above already
+                problems.append(
+                    (_line_of(text, src), f"image '{src}' is not allowed: images come from the course's images/ folder")
+                )
         toc = _flatten_toc(getattr(self._md, "toc_tokens", []))
-        return Rendered(html=sanitise(raw), toc=toc, problems=problems)
+        return Rendered(html=clean, toc=toc, problems=problems)
 
     def render_inline(self, text: str) -> Rendered:
         """Render a short text (a choice, a matching item) without the wrapping paragraph."""
