@@ -42,12 +42,16 @@ def test_every_event_summary_is_in_the_list_in_order() -> None:
     trace = io_trace("windows-2000")
     html = render(trace)
     list_html = html[html.index("data-tv-list") : html.index("</ol>")]
-    position = 0
+    previous = -1
     for n, event in enumerate(trace["events"], start=1):
         item = f'id="tv-a-step-{n}"'
         assert item in list_html, f"step {n} is missing"
-        position = list_html.index(escape(event["summary"]), list_html.index(item))
-    assert position > 0
+        start = list_html.index(item)
+        following = list_html.find(f'id="tv-a-step-{n + 1}"')
+        own = list_html[start : following if following != -1 else len(list_html)]
+        assert escape(event["summary"]) in own, f"step {n} does not show its own summary"
+        assert start > previous, f"step {n} is out of order"
+        previous = start
     assert list_html.count("<li ") == len(trace["events"]) == 400
 
 
