@@ -89,7 +89,7 @@ def main() -> int:
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
-        from classes import services
+        from classes import dashboard, gradebook
         from classes.seed import seed_class
 
         # As in Django's tests: keep one connection across requests, so that queries can be counted.
@@ -103,20 +103,20 @@ def main() -> int:
         instructor = klass.instructors.get()
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(instructor)
-        dashboard = f"/classes/{klass.pk}/"
+        dashboard_url = f"/classes/{klass.pk}/"
         _timed(client, "/bench/bare/", 5)
-        _timed(client, dashboard, 3)  # warm-up: imports, template cache
+        _timed(client, dashboard_url, 3)  # warm-up: imports, template cache
         bare, board = [], []
         for _ in range(N):  # alternate, so that machine noise hits both alike
             bare += _timed(client, "/bench/bare/", 1)
-            board += _timed(client, dashboard, 1)
+            board += _timed(client, dashboard_url, 1)
         with CaptureQueriesContext(connection) as queries:
-            client.get(dashboard)
+            client.get(dashboard_url)
         dashboard_queries = len(queries)
         htmx = Client(HTTP_HOST="127.0.0.1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board")
         htmx.force_login(instructor)
-        poll = _timed(htmx, dashboard, N)
-        items = len(services.dashboard_build(klass).items)
+        poll = _timed(htmx, dashboard_url, N)
+        items = len(dashboard.dashboard_build(klass).items)
         bare_ms, board_ms = statistics.median(bare), statistics.median(board)
         print(f"dashboard, {STUDENTS} students x {items} items, {N} requests, Django test client, SQLite:")  # noqa: T201
         print(f"  bare view:      median {bare_ms:7.2f} ms")  # noqa: T201
@@ -132,26 +132,26 @@ def main() -> int:
         wide_class = seed_class(wide, STUDENTS, instructor=instructor, prefix="wide")  # type: ignore[arg-type]
         wide_board = _timed(client, f"/classes/{wide_class.pk}/", N)
         print(  # noqa: T201
-            f"  wide course, {STUDENTS} x {len(services.dashboard_build(wide_class).items)} items: "
+            f"  wide course, {STUDENTS} x {len(dashboard.dashboard_build(wide_class).items)} items: "
             f"median {statistics.median(wide_board):7.2f} ms, ratio {statistics.median(wide_board) / bare_ms:.0f}x"
         )
 
         started = time.perf_counter()
         big = seed_class(course, EXPORT_STUDENTS, prefix="export")  # type: ignore[arg-type]
         print(f"seeded {EXPORT_STUDENTS} students in {time.perf_counter() - started:.1f} s")  # noqa: T201
-        columns = services.gradebook_columns(big)
+        columns = gradebook.gradebook_columns(big)
         per_batch = []
         with CaptureQueriesContext(connection) as queries:
             before = 0
-            for _rows in services.gradebook_batches(big, columns):
+            for _rows in gradebook.gradebook_batches(big, columns):
                 per_batch.append(len(queries) - before)
                 before = len(queries)
         started = time.perf_counter()
-        content, rows = services.gradebook_csv(big)
+        content, rows = gradebook.gradebook_csv(big)
         elapsed = time.perf_counter() - started
         print(  # noqa: T201
             f"CSV export: {rows} students, {len(content) / 1024:.0f} KiB in {elapsed:.2f} s (aim <= 10 s); "
-            f"queries per batch of {services.EXPORT_BATCH}: {per_batch}"
+            f"queries per batch of {gradebook.EXPORT_BATCH}: {per_batch}"
         )
     return 0
 

@@ -17,6 +17,15 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.permissions import instructor_required
 from classes import forms, services
+from classes.dashboard import (
+    FAILED_CHECKS_IN_A_ROW,
+    IDLE_MINUTES,
+    SORTS,
+    dashboard_build,
+    heatmap_build,
+    student_detail,
+)
+from classes.gradebook import export_request, gradebook_columns, gradebook_rows
 from classes.models import Class, Export, Membership
 from courseware.models import Item, Module, Quiz
 from labs.models import Lab
@@ -70,14 +79,14 @@ def class_detail(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
         if klass is not None:
             return _dashboard(request, klass)
     klass = services.class_get_for_member(request.user, class_id)
-    columns = services.gradebook_columns(klass)
+    columns = gradebook_columns(klass)
     return render(
         request,
         "classes/student_class.html",
         {
             "klass": klass,
             "columns": columns,
-            "rows": services.gradebook_rows(klass, columns, only=request.user),  # type: ignore[arg-type]
+            "rows": gradebook_rows(klass, columns, only=request.user),  # type: ignore[arg-type]
             "hand": services.open_hand(klass, request.user),  # type: ignore[arg-type]
             "hand_form": forms.HandForm(),
             "modules": services.modules_with_state(klass) if klass.paced else [],
@@ -87,15 +96,15 @@ def class_detail(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
 
 def _dashboard(request: HtmxHttpRequest, klass: Class) -> HttpResponse:
     sort = request.GET.get("sort", "name")
-    board = services.dashboard_build(klass, sort)
+    board = dashboard_build(klass, sort)
     context = {
         "klass": klass,
         "board": board,
-        "sorts": services.SORTS,
+        "sorts": SORTS,
         "labs": [item for item in board.items if item.kind == Item.Kind.LAB],
         "thresholds": {
-            "failed": services.FAILED_CHECKS_IN_A_ROW,
-            "idle": services.IDLE_MINUTES,
+            "failed": FAILED_CHECKS_IN_A_ROW,
+            "idle": IDLE_MINUTES,
         },
     }
     if request.htmx and request.htmx.target == "board":
@@ -108,7 +117,7 @@ def _dashboard(request: HtmxHttpRequest, klass: Class) -> HttpResponse:
 def heatmap(request: HtmxHttpRequest, class_id: int, lab: str) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     lab_obj = services.lab_for_class(klass, lab)
-    context = {"klass": klass, "heat": services.heatmap_build(klass, lab_obj)}
+    context = {"klass": klass, "heat": heatmap_build(klass, lab_obj)}
     if request.htmx:
         return render(request, "classes/heatmap.html#heat", context)
     return render(request, "classes/heatmap.html", context)
@@ -119,8 +128,8 @@ def heatmap(request: HtmxHttpRequest, class_id: int, lab: str) -> HttpResponse:
 def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
     """All rows for the class's instructors; a student sees only their own row."""
     klass, teaching = _class_for_either(request, class_id)
-    columns = services.gradebook_columns(klass)
-    rows = services.gradebook_rows(klass, columns, only=None if teaching else request.user)  # type: ignore[arg-type]
+    columns = gradebook_columns(klass)
+    rows = gradebook_rows(klass, columns, only=None if teaching else request.user)  # type: ignore[arg-type]
     context = {"klass": klass, "columns": columns, "rows": rows, "teaching": teaching}
     if teaching:
         context.update(_exports_context(klass))
@@ -154,7 +163,7 @@ def _class_for_either(request: HttpRequest, class_id: int) -> tuple[Class, bool]
 @require_POST
 def gradebook_export(request: HttpRequest, class_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
-    export = services.export_request(klass, request.user)  # type: ignore[arg-type]
+    export = export_request(klass, request.user)  # type: ignore[arg-type]
     if export.status == Export.Status.READY:
         messages.success(request, f"The CSV of {export.rows} students is ready.")
     else:
@@ -178,7 +187,7 @@ def student(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     membership = services.student_get_for_class(klass, user_id)
     context = {"klass": klass, "student": membership.user, "membership": membership}
-    context.update(services.student_detail(klass, membership.user))
+    context.update(student_detail(klass, membership.user))
     return render(request, "classes/student.html", context)
 
 

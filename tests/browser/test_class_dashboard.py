@@ -96,7 +96,7 @@ def test_the_instructor_sees_a_struggling_student_live(
 def test_every_class_page_passes_the_accessibility_audit(
     audited_page: AuditedPage, browser: Any, live_server: Any, ian: Any, alice: Any, tmp_path: Path
 ) -> None:
-    from classes import services
+    from classes import gradebook, services
     from courseware import services as cw_services
     from courseware.models import Quiz
     from labs import services as lab_services
@@ -110,7 +110,7 @@ def test_every_class_page_passes_the_accessibility_audit(
     quiz = Quiz.objects.get(item__course=course, item__slug="basics-quiz")
     cw_services.quiz_attempt_submit(cw_services.quiz_attempt_start(alice, quiz), {})
     lab_services.lab_attempt_current(alice, Lab.objects.get(item__course=course))
-    services.export_request(klass, ian)
+    gradebook.export_request(klass, ian)
     _sign_in(audited_page, "ian")
     for name, args in (
         ("classes:list", []),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from classes import services
+from classes import dashboard
 from classes.models import Class, HandRaise
 from classes.seed import seed_class
 from courseware.models import Course
@@ -56,37 +56,39 @@ def test_three_failed_checks_in_a_row_raise_a_flag(
     alice_in_class: Class, alice: User, lab: Lab, ian_client: Client
 ) -> None:
     attempt = LabAttempt.objects.create(user=alice, lab=lab, number=1, seed=1)
-    for _ in range(services.FAILED_CHECKS_IN_A_ROW - 1):
+    for _ in range(dashboard.FAILED_CHECKS_IN_A_ROW - 1):
         _check_run(attempt, "failed", {"emulated-write": "Run: io write"})
-    board = services.dashboard_build(alice_in_class)
+    board = dashboard.dashboard_build(alice_in_class)
     assert not board.rows[0].flags
     _check_run(attempt, "failed", {"emulated-write": "Run: io write"})
-    board = services.dashboard_build(alice_in_class)
+    board = dashboard.dashboard_build(alice_in_class)
     assert [flag.kind for flag in board.rows[0].flags] == ["failed_checks"]
     html = ian_client.get(reverse("classes:detail", args=[alice_in_class.pk])).content.decode()
     assert f"3 failed checks in a row: {lab.item.title}" in html
     _check_run(attempt, "passed", {})
-    assert not services.dashboard_build(alice_in_class).rows[0].flags
+    assert not dashboard.dashboard_build(alice_in_class).rows[0].flags
 
 
 def test_idle_in_an_open_lab_raises_a_flag(alice_in_class: Class, alice: User, lab: Lab) -> None:
     attempt = LabAttempt.objects.create(user=alice, lab=lab, number=1, seed=1)
     now = timezone.now()
-    LabAttempt.objects.filter(pk=attempt.pk).update(last_activity_at=now - timedelta(minutes=services.IDLE_MINUTES - 1))
-    assert not services.dashboard_build(alice_in_class, now=now).rows[0].flags
-    LabAttempt.objects.filter(pk=attempt.pk).update(last_activity_at=now - timedelta(minutes=services.IDLE_MINUTES))
-    flags = services.dashboard_build(alice_in_class, now=now).rows[0].flags
+    LabAttempt.objects.filter(pk=attempt.pk).update(
+        last_activity_at=now - timedelta(minutes=dashboard.IDLE_MINUTES - 1)
+    )
+    assert not dashboard.dashboard_build(alice_in_class, now=now).rows[0].flags
+    LabAttempt.objects.filter(pk=attempt.pk).update(last_activity_at=now - timedelta(minutes=dashboard.IDLE_MINUTES))
+    flags = dashboard.dashboard_build(alice_in_class, now=now).rows[0].flags
     assert [flag.kind for flag in flags] == ["idle"] and "Idle 10 min" in flags[0].text
     LabAttempt.objects.filter(pk=attempt.pk).update(last_activity_at=now - timedelta(hours=5))
-    assert not services.dashboard_build(alice_in_class, now=now).rows[0].flags  # gone home, not stuck
+    assert not dashboard.dashboard_build(alice_in_class, now=now).rows[0].flags  # gone home, not stuck
 
 
 def test_a_used_up_hint_ladder_raises_a_flag(alice_in_class: Class, alice: User, lab: Lab) -> None:
     check = lab.definition["checks"][0]
     attempt = LabAttempt.objects.create(user=alice, lab=lab, number=1, seed=1, hints_used={check["id"]: 1})
-    assert not services.dashboard_build(alice_in_class).rows[0].flags
+    assert not dashboard.dashboard_build(alice_in_class).rows[0].flags
     LabAttempt.objects.filter(pk=attempt.pk).update(hints_used={check["id"]: len(check["hints"])})
-    flags = services.dashboard_build(alice_in_class).rows[0].flags
+    flags = dashboard.dashboard_build(alice_in_class).rows[0].flags
     assert [flag.kind for flag in flags] == ["hints"] and flags[0].text == f"Every hint used on “{check['title']}”"
 
 
@@ -109,14 +111,14 @@ def test_a_raised_hand_shows_in_the_queue_and_is_resolved(
 
 def test_sorting_by_least_progress_and_by_idle_time(course: Course, ian: User, ian_client: Client) -> None:
     klass = seed_class(course, 12, instructor=ian, seed=3)
-    board = services.dashboard_build(klass, "progress")
+    board = dashboard.dashboard_build(klass, "progress")
     percents = [row.percent for row in board.rows]
     assert percents == sorted(percents)
-    board = services.dashboard_build(klass, "activity")
+    board = dashboard.dashboard_build(klass, "activity")
     epoch = timezone.now() - timedelta(days=3650)
     times = [row.last_activity or epoch for row in board.rows]
     assert times == sorted(times)
-    board = services.dashboard_build(klass, "attention")
+    board = dashboard.dashboard_build(klass, "attention")
     flags = [len(row.flags) for row in board.rows]
     assert flags == sorted(flags, reverse=True)
     page = ian_client.get(reverse("classes:detail", args=[klass.pk]) + "?sort=progress").content.decode()
@@ -136,6 +138,6 @@ def test_the_board_polls_only_while_visible_and_the_fragment_comes_alone(
 def test_lab_cells_show_the_latest_check(alice_in_class: Class, alice: User, lab: Lab) -> None:
     attempt = LabAttempt.objects.create(user=alice, lab=lab, number=1, seed=1)
     _check_run(attempt, "failed", {"emulated-write": "nope"})
-    board = services.dashboard_build(alice_in_class)
+    board = dashboard.dashboard_build(alice_in_class)
     cell = next(cell for cell in board.rows[0].cells if cell.item.slug == "io-trap-trace")
     assert cell.last_check == "failed" and cell.status == "in_progress"

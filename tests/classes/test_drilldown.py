@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from classes import services
+from classes import dashboard, services
 from classes.models import Class, ResetLog
 from courseware import services as cw_services
 from courseware.models import Course, Progress, Quiz, QuizAttempt
@@ -127,7 +127,7 @@ def test_the_heatmap_counts_each_students_latest_check(
     _check_run(alices, {first: "Run: io write 100KB on VM-A", second: "x"})
     _check_run(alices, {first: "Run: io write 100KB on VM-A"})  # latest: only the first check fails
     _check_run(bobs, {first: "Run: io write 100KB on VM-A"})
-    heat = services.heatmap_build(alice_in_class, lab)
+    heat = dashboard.heatmap_build(alice_in_class, lab)
     by_id = {check.check_id: check for check in heat.checks}
     assert (heat.students, heat.checked) == (2, 2)
     assert by_id[first].failing == 2 and by_id[first].messages == [("Run: io write 100KB on VM-A", 2)]

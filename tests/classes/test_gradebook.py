@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from classes import services
+from classes import gradebook
 from classes.models import Class, Export
 from classes.seed import seed_class
 from courseware import services as cw_services
@@ -31,8 +31,8 @@ def test_the_gradebook_shows_scores_and_totals(
     quiz = Quiz.objects.get(item__course=course, item__slug="basics-quiz")
     attempt = cw_services.quiz_attempt_start(alice, quiz)
     cw_services.quiz_attempt_submit(attempt, {})
-    columns = services.gradebook_columns(alice_in_class)
-    row = services.gradebook_rows(alice_in_class, columns)[0]
+    columns = gradebook.gradebook_columns(alice_in_class)
+    row = gradebook.gradebook_rows(alice_in_class, columns)[0]
     assert row.user == alice and row.max_points == sum(c.max_points for c in columns) > 0
     page = ian_client.get(reverse("classes:gradebook", args=[alice_in_class.pk])).content.decode()
     assert "Scores of every student" in page and "alice" in page and "Export the gradebook as CSV" in page
@@ -64,7 +64,7 @@ def test_a_large_class_is_exported_by_the_task_after_commit(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     klass = seed_class(course, 5, instructor=ian)
-    monkeypatch.setattr(services, "EXPORT_IN_REQUEST_LIMIT", 2)
+    monkeypatch.setattr(gradebook, "EXPORT_IN_REQUEST_LIMIT", 2)
     with (
         mock.patch("classes.tasks.build_gradebook_export.apply_async") as send,
         django_capture_on_commit_callbacks(execute=True),
@@ -88,9 +88,9 @@ def test_the_export_uses_a_constant_number_of_queries_per_batch(course: Course, 
     klass = seed_class(course, 120, instructor=ian)
     counts = []
     for batch in (20, 60):
-        columns = services.gradebook_columns(klass)
+        columns = gradebook.gradebook_columns(klass)
         with CaptureQueriesContext(connection) as queries:
-            batches = list(services.gradebook_batches(klass, columns, batch=batch))
+            batches = list(gradebook.gradebook_batches(klass, columns, batch=batch))
         counts.append((len(batches), len(queries)))
     # 2 queries per batch (members with users, their progress), plus the empty read that ends the loop
     assert counts == [(6, 13), (2, 5)]
@@ -98,7 +98,7 @@ def test_the_export_uses_a_constant_number_of_queries_per_batch(course: Course, 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(alice_in_class: Class, alice: User) -> None:
     User.objects.filter(pk=alice.pk).update(first_name="=HYPERLINK(1)")
-    content, rows = services.gradebook_csv(alice_in_class)
+    content, rows = gradebook.gradebook_csv(alice_in_class)
     assert rows == 1 and "'=HYPERLINK(1)" in content.decode("utf-8-sig")
 
 
@@ -130,11 +130,11 @@ def test_a_lost_or_abandoned_export_is_resent_by_the_sweeper_and_built_once(
     )
     busy = Export.objects.create(klass=klass, requested_by=ian, status=Export.Status.RUNNING, claimed_at=timezone.now())
     with mock.patch("classes.tasks.build_gradebook_export.apply_async") as send:
-        assert services.exports_sweep() == 2
-        assert services.exports_sweep() == 1, "a re-sent pending export is not nudged again at once"
+        assert gradebook.exports_sweep() == 2
+        assert gradebook.exports_sweep() == 1, "a re-sent pending export is not nudged again at once"
     assert sorted(call.args[0][0] for call in send.call_args_list) == sorted([lost.pk, dead.pk, dead.pk])
-    assert services.export_build(busy.pk) is None, "a fresh claim is not stolen"
-    assert services.export_build(fresh.pk) is not None
-    assert services.export_build(dead.pk) is not None, "a dead worker's export is taken over"
+    assert gradebook.export_build(busy.pk) is None, "a fresh claim is not stolen"
+    assert gradebook.export_build(fresh.pk) is not None
+    assert gradebook.export_build(dead.pk) is not None, "a dead worker's export is taken over"
     dead.refresh_from_db()
     assert dead.status == Export.Status.READY and dead.rows == 3
