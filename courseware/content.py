@@ -148,24 +148,33 @@ class CourseSpec:
         }
 
 
-# --- Labs hook: the labs app registers how a lab folder is validated -----------------------------------------
-
-# Called with the lab folder (`<course>/labs/<slug>/`); returns problems (file relative to the course folder
-# or absolute) and a parsed object (anything; given back to the lab loaders at load time).
-LabValidator = Callable[[Path], tuple[list[Problem], Any]]
-_lab_validators: list[LabValidator] = []
+# --- Labs hook: the labs app says how a lab folder is checked and stored ------------------------------------
 
 
-def register_lab_validator(validator: LabValidator) -> LabValidator:
-    """Use `validator` for every `labs/<slug>/` folder instead of the built-in check; usable as a decorator."""
-    if validator not in _lab_validators:
-        _lab_validators.append(validator)
-    return validator
+@dataclass(frozen=True)
+class LabHooks:
+    """How the labs app plugs into the course loader; courseware knows nothing else of labs.
+
+    `validate(lab_folder)` returns (problems, parsed): problems name files relative to the course folder (or
+    absolute), and `parsed` (anything with a `title` attribute) is kept and handed to `store`. `store(item,
+    lab_spec, course_spec)` runs inside load_course's transaction for each lab item.
+    """
+
+    validate: Callable[[Path], tuple[list[Problem], Any]]
+    store: Callable[[Any, LabSpec, CourseSpec], None]
 
 
-def unregister_lab_validator(validator: LabValidator) -> None:
-    if validator in _lab_validators:
-        _lab_validators.remove(validator)
+_lab_hooks: LabHooks | None = None
+
+
+def lab_hooks_register(hooks: LabHooks) -> None:
+    """Install the lab hooks (the labs app does, when it is ready)."""
+    global _lab_hooks
+    _lab_hooks = hooks
+
+
+def lab_hooks() -> LabHooks | None:
+    return _lab_hooks
 
 
 # --- YAML with line numbers -----------------------------------------------------------------------------------
@@ -880,22 +889,16 @@ def _read_labs(course: CourseSpec, problems: list[Problem]) -> None:
         if not (folder / "lab.yaml").is_file():
             problems.append(Problem(relative, None, "missing: a lab folder needs a lab.yaml"))
             continue
-        if _lab_validators:
-            parsed: Any = None
-            for validator in _lab_validators:
-                found, parsed = validator(folder)
-                for problem in found:
-                    path = Path(problem.file)
-                    file = _relative(course.root, path) if path.is_absolute() else problem.file
-                    problems.append(Problem(file, problem.line, problem.message))
-            title = getattr(parsed, "title", None) or (parsed.get("title") if isinstance(parsed, dict) else None)
-            course.labs[folder.name] = LabSpec(folder.name, folder, str(title or folder.name), parsed)
+        if _lab_hooks is None:
+            problems.append(Problem(relative, None, "this course has labs, but the labs app is not installed"))
             continue
-        check = _Checker(relative, problems)
-        text = _read_text(folder / "lab.yaml", check, course.root)
-        data = check.load_yaml(text) if text is not None else None
-        title = data.get("title") if isinstance(data, dict) else None
-        course.labs[folder.name] = LabSpec(folder.name, folder, str(title or folder.name), data)
+        found, parsed = _lab_hooks.validate(folder)
+        for problem in found:
+            path = Path(problem.file)
+            file = _relative(course.root, path) if path.is_absolute() else problem.file
+            problems.append(Problem(file, problem.line, problem.message))
+        title = getattr(parsed, "title", None)
+        course.labs[folder.name] = LabSpec(folder.name, folder, str(title or folder.name), parsed)
 
 
 def _read_glossary(course: CourseSpec, problems: list[Problem]) -> None:
@@ -1046,7 +1049,7 @@ def item_url(course_slug: str, kind: str, slug: str) -> str:
         return reverse("courseware:outline", kwargs={"course": course_slug}) + f"#item-{slug}"
 
 
-def _make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
+def make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
     lessons = {slug for module in course.modules for slug in module.lessons}
     quizzes = {slug for module in course.modules for slug in module.quizzes}
     labs = {ref.slug for module in course.modules for ref in module.items if ref.kind == "lab"} | set(course.labs)
@@ -1086,7 +1089,7 @@ def _make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
 
 
 def _render(course: CourseSpec, problems: list[Problem]) -> None:
-    renderer = MarkdownRenderer(_make_resolver(course))
+    renderer = MarkdownRenderer(make_resolver(course))
 
     def render(text: str, file: str, offset: int, inline: bool = False, fixed_line: int | None = None) -> Rendered:
         rendered = renderer.render_inline(text) if inline else renderer.render(text)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from courseware import grading
-from courseware.content import CourseSpec, LabSpec, Problem, course_read, item_url
+from courseware.content import CourseSpec, Problem, course_read, item_url, lab_hooks
 from courseware.models import Course, CourseImage, Item, Lesson, Module, Progress, Quiz, QuizAttempt
 
 # A lesson visit refreshes "last activity" at most this often, so re-reading a page does not write each time.
@@ -40,24 +39,6 @@ class AttemptsUsedUpError(QuizSubmissionError):
 
 
 # --- Loading -----------------------------------------------------------------------------------------------------
-
-# Called inside the load transaction for every lab item: (item, LabSpec, CourseSpec). The labs app registers one
-# to create its Lab rows from the parsed lab.yaml.
-LabLoader = Callable[[Item, LabSpec, CourseSpec], None]
-_lab_loaders: list[LabLoader] = []
-
-
-def register_lab_loader(loader: LabLoader) -> LabLoader:
-    """Call `loader` for each lab item of a course being loaded, in the same transaction; usable as a decorator."""
-    if loader not in _lab_loaders:
-        _lab_loaders.append(loader)
-    return loader
-
-
-def unregister_lab_loader(loader: LabLoader) -> None:
-    if loader in _lab_loaders:
-        _lab_loaders.remove(loader)
-
 
 @dataclass
 class LoadReport:
@@ -153,8 +134,9 @@ def course_load(path: str | Path) -> LoadReport:
                     lab = spec.labs[ref.slug]
                     item.title = lab.title[:200]
                     item.save()
-                    for loader in _lab_loaders:
-                        loader(item, lab, spec)
+                    hooks = lab_hooks()
+                    if hooks is not None:  # course_read refuses labs without hooks, so this always holds
+                        hooks.store(item, lab, spec)
                 items[item.slug] = item
                 seen_items.add(item.slug)
         archived = sorted(slug for slug, item in items.items() if slug not in seen_items and not item.archived)

@@ -7,10 +7,8 @@ class LabsConfig(AppConfig):
 
     def ready(self) -> None:
         # Plug into the course loader: lab folders are validated by check_course and stored by load_course.
-        from courseware.content import register_lab_validator
-        from courseware.services import register_lab_loader
+        from courseware.content import LabHooks, lab_hooks_register
         from labs.content import validate_lab_folder
         from labs.loader import lab_store
 
-        register_lab_validator(validate_lab_folder)
-        register_lab_loader(lab_store)
+        lab_hooks_register(LabHooks(validate=validate_lab_folder, store=lab_store))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from courseware.content import CourseSpec, LabSpec, _make_resolver
+from courseware.content import CourseSpec, LabSpec, make_resolver
 from courseware.markdown import MarkdownRenderer
 from courseware.models import Item
 from labs.content import LabDefinition
@@ -20,7 +20,7 @@ def lab_store(item: Item, spec: LabSpec, course: CourseSpec) -> Lab:
     parsed: Any = spec.parsed
     if not isinstance(parsed, LabDefinition):
         raise ValueError(f"lab '{spec.slug}' was not validated by the labs app")
-    renderer = MarkdownRenderer(_make_resolver(course))
+    renderer = MarkdownRenderer(make_resolver(course))
     definition = dict(parsed.definition)
     definition["tasks_html"] = [renderer.render_inline(task).html for task in definition.get("tasks", [])]
     lab, _ = Lab.objects.update_or_create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,11 +17,23 @@ SAMPLE = FIXTURES / "sample-course"
 BROKEN = FIXTURES / "broken-course"
 
 
+def lab_title_only(folder: Path) -> tuple[list[content.Problem], SimpleNamespace]:
+    """A lab hook that only reads the lab's title: the loader's own tests need no simulator (tests/labs cover it)."""
+    problems: list[content.Problem] = []
+    data = content.yaml_load((folder / "lab.yaml").read_text(), f"labs/{folder.name}/lab.yaml", problems)
+    return problems, SimpleNamespace(title=data.get("title") if isinstance(data, dict) else None)
+
+
+def _store_nothing(*args: object) -> None:
+    return None
+
+
+TITLE_ONLY_HOOKS = content.LabHooks(validate=lab_title_only, store=_store_nothing)
+
+
 @pytest.fixture(autouse=True)
-def builtin_lab_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Courseware tests use the built-in lab check (lab.yaml exists), whatever the labs app registers."""
-    monkeypatch.setattr(content, "_lab_validators", [])
-    monkeypatch.setattr(services, "_lab_loaders", [])
+def title_only_lab_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(content, "_lab_hooks", TITLE_ONLY_HOOKS)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import shutil
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -152,21 +153,27 @@ def test_a_lab_referenced_without_lab_yaml_is_unknown(sample_copy: Path) -> None
     assert any("unknown lab 'io-trap-trace'" in problem for problem in problems)
 
 
-def test_a_registered_lab_validator_checks_lab_folders_and_names_the_lab(sample_copy: Path) -> None:
+def test_the_registered_lab_hook_checks_lab_folders_and_names_the_lab(
+    sample_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[Path] = []
 
-    def validator(folder: Path) -> tuple[list[Problem], dict[str, str]]:
+    def validator(folder: Path) -> tuple[list[Problem], SimpleNamespace]:
         seen.append(folder)
-        return [Problem(str(folder / "lab.yaml"), 3, "scenario is missing")], {"title": "Validated title"}
+        return [Problem(str(folder / "lab.yaml"), 3, "scenario is missing")], SimpleNamespace(title="Validated title")
 
-    content.register_lab_validator(validator)
-    try:
-        course, problems = course_read(sample_copy)
-    finally:
-        content.unregister_lab_validator(validator)
+    monkeypatch.setattr(content, "_lab_hooks", content.LabHooks(validate=validator, store=lambda *args: None))
+    course, problems = course_read(sample_copy)
     assert seen == [sample_copy.resolve() / "labs" / "io-trap-trace"]
     assert [str(problem) for problem in problems] == ["labs/io-trap-trace/lab.yaml:3: scenario is missing"]
     assert course is not None and course.labs["io-trap-trace"].title == "Validated title"
+
+
+def test_a_course_with_labs_needs_the_labs_app(sample_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(content, "_lab_hooks", None)
+    assert "labs/io-trap-trace/lab.yaml: this course has labs, but the labs app is not installed" in _problems(
+        sample_copy
+    )
 
 
 def test_the_real_course_is_checked_without_crashing_whatever_state_it_is_in() -> None:

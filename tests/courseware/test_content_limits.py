@@ -78,7 +78,9 @@ def test_the_lab_validator_refuses_a_symlinked_sibling_file(sample_copy: Path) -
     assert any("answer_key 'answer-key.md': symbolic links are not allowed" in p.message for p in problems)
 
 
-@pytest.mark.parametrize("file", ["course.yaml", "01-basics/module.yaml", "01-basics/basics-quiz.yaml", "glossary.yaml"])
+@pytest.mark.parametrize(
+    "file", ["course.yaml", "01-basics/module.yaml", "01-basics/basics-quiz.yaml", "glossary.yaml"]
+)
 def test_a_yaml_alias_bomb_is_refused_in_every_course_yaml_file(sample_copy: Path, file: str) -> None:
     (sample_copy / file).write_text(_billion_laughs())
     problems = _problems(sample_copy)

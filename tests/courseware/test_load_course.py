@@ -10,10 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from courseware import services
+from courseware import content, services
 from courseware.content import CourseSpec, LabSpec
 from courseware.models import Course, CourseImage, Item, Lesson, Module, Progress, Quiz, QuizAttempt
-from tests.courseware.conftest import BROKEN, SAMPLE
+from tests.courseware.conftest import BROKEN, SAMPLE, lab_title_only
 
 pytestmark = pytest.mark.django_db
 
@@ -168,29 +168,27 @@ def test_reloading_the_same_folder_changes_no_identities() -> None:
     assert CourseImage.objects.count() == 2
 
 
-def test_registered_lab_loaders_run_inside_the_load_for_each_lab_item() -> None:
+def _store_with(monkeypatch: pytest.MonkeyPatch, store: object) -> None:
+    monkeypatch.setattr(content, "_lab_hooks", content.LabHooks(validate=lab_title_only, store=store))  # type: ignore[arg-type]
+
+
+def test_the_lab_hook_stores_each_lab_item_inside_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, str, str]] = []
 
     def loader(item: Item, lab: LabSpec, course: CourseSpec) -> None:
         calls.append((item.slug, lab.title, course.slug))
         assert Item.objects.filter(pk=item.pk).exists()
 
-    services.register_lab_loader(loader)
-    try:
-        services.course_load(SAMPLE)
-    finally:
-        services.unregister_lab_loader(loader)
+    _store_with(monkeypatch, loader)
+    services.course_load(SAMPLE)
     assert calls == [("io-trap-trace", "Trace an I/O trap", "sample")]
 
 
-def test_a_failing_lab_loader_rolls_the_whole_load_back() -> None:
+def test_a_failing_lab_store_rolls_the_whole_load_back(monkeypatch: pytest.MonkeyPatch) -> None:
     def loader(item: Item, lab: LabSpec, course: CourseSpec) -> None:
         raise RuntimeError("labs app failed")
 
-    services.register_lab_loader(loader)
-    try:
-        with pytest.raises(RuntimeError):
-            services.course_load(SAMPLE)
-    finally:
-        services.unregister_lab_loader(loader)
+    _store_with(monkeypatch, loader)
+    with pytest.raises(RuntimeError):
+        services.course_load(SAMPLE)
     assert Course.objects.count() == 0 and Item.objects.count() == 0
