@@ -20,9 +20,9 @@ def test_check_course_passes_and_reports_the_promised_size() -> None:
     summary = json.loads(out.getvalue())
     counts = summary.get("counts", summary)
     assert counts["modules"] >= 9
-    assert counts["lessons"] >= 25
+    assert counts["lessons"] >= 36
     assert counts["quizzes"] >= 9
-    assert counts["questions"] >= 54
+    assert counts["questions"] >= 90
     assert counts["labs"] >= 6
 
 
