@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "courseware",
     "labs",
     "classes",
+    "delivery",
 ]
 
 MIDDLEWARE = [

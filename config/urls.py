@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("courseware.urls")),
     path("", include("labs.urls")),
     path("classes/", include("classes.urls")),
+    path("", include("delivery.urls")),
 ]

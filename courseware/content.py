@@ -20,6 +20,7 @@ import yaml
 from django.urls import NoReverseMatch, reverse
 
 from courseware.markdown import BrokenLinkError, MarkdownRenderer, Rendered
+from courseware.slides import lesson_slides
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -60,6 +61,7 @@ class LessonSpec:
     body_html: str = ""
     toc: list[dict[str, object]] = field(default_factory=list)
     instructor_notes_html: str = ""
+    slides: list[dict[str, Any]] = field(default_factory=list)  # courseware.slides
 
 
 @dataclass
@@ -1112,6 +1114,7 @@ def _render(course: CourseSpec, problems: list[Problem]) -> None:
         for lesson in module.lessons.values():
             body = render(lesson.body_md, lesson.file, lesson.body_offset)
             lesson.body_html, lesson.toc = body.html, body.toc
+            lesson.slides = lesson_slides(lesson, renderer, problems)
             if lesson.instructor_notes_md:
                 lesson.instructor_notes_html = render(
                     lesson.instructor_notes_md, lesson.file, 0, fixed_line=lesson.line

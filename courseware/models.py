@@ -81,6 +81,9 @@ class Lesson(models.Model):
     neighbours = models.JSONField(
         default=dict, help_text="{previous, next: {kind, title, url} or null}, computed at load for the pager."
     )
+    slides = models.JSONField(
+        default=list, help_text="[{title, kind, html, notes_html}] for present mode, split at load (courseware.slides)."
+    )
 
     def __str__(self) -> str:
         return self.item.slug

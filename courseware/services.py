@@ -112,6 +112,7 @@ def course_load(path: str | Path) -> LoadReport:
                             "body_html": lesson.body_html,
                             "toc": lesson.toc,
                             "instructor_notes_html": lesson.instructor_notes_html,
+                            "slides": lesson.slides,
                             "neighbours": neighbours[ref.slug],
                         },
                     )
