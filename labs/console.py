@@ -51,8 +51,10 @@ reboot: "reboot"i
 role: "role"i "install"i value                   -> role_install
 
 vm: "vm"i VM_VERB value                          -> vm_simple
+  | "vm"i VM_VERB value "with"i BACKUP_APP       -> vm_backup_with
   | "vm"i "define"i value vm_option*             -> vm_define
 VM_VERB.2: /(start|stop|turnoff|pause|resume|save|reset|reboot|shutdown|backup|destroy)\b/i
+BACKUP_APP.2: /(dpm|vss)\b/i
 vm_option: "guest"i value                        -> opt_guest
          | "memory"i INT                         -> opt_memory
          | "vcpus"i INT                          -> opt_vcpus
@@ -146,8 +148,9 @@ HELP: dict[str, str] = {
     "reboot": "reboot — restart the host; it launches the hypervisor or says exactly why not.",
     "role": "role install Hyper-V — install the Hyper-V role (a reboot follows).",
     "vm": "vm start|stop|turnoff|pause|resume|save|reset|reboot|shutdown|backup|destroy <name>; "
-    "vm define <name> guest <kind> memory <MB> [vcpus <n>]. Guest kinds: windows-enlightened, windows-2000, "
-    "linux-xen, linux-ic-2.0, linux-ic-2.1.",
+    "vm backup <name> with dpm (DPM 2007 SP1's extra conditions); "
+    "vm define <name> guest <kind> memory <MB> [vcpus <n>]. Guest kinds: windows-enlightened, windows-xp, "
+    "windows-2000-server, windows-no-integration-services, linux-xen, linux-ic-2.0, linux-ic-2.1.",
     "select": "select <properties> from <class> [where <property> = '<value>'] — a WQL query in root\\virtualization, "
     "e.g. select * from Msvm_ComputerSystem where ElementName = 'fin-sql01'.",
     "wmi": "wmi ModifyVirtualSystem <vm> ScopeOfResidence = '<scope>' — set a VM's authorization scope (the only way: "
@@ -279,6 +282,14 @@ class _Compile(Transformer[Token, Any]):
         if verb_text in REQUESTED_STATE:
             return {"op": "vm.state", "vm": vm, "requested_state": REQUESTED_STATE[verb_text]}
         return {"op": f"vm.{verb_text}", "vm": vm}
+
+    def vm_backup_with(self, verb: Token, name: Token, app: Token) -> dict[str, Any]:
+        self._tick()
+        if str(verb).lower() != "backup":
+            raise ConsoleError(
+                f"'with {str(app).lower()}' goes with 'vm backup' only", verb.line or 0, verb.column or 0
+            )
+        return {"op": "vm.backup", "vm": _text(name), "app": str(app).lower()}
 
     def vm_define(self, name: Token, *options: tuple[str, Any]) -> dict[str, Any]:
         self._tick()
@@ -502,6 +513,7 @@ _TERMINAL_WORDS = {
     "BCD_KEY": "'hypervisorlaunchtype'",
     "BCD_VALUE": "'auto' or 'off'",
     "VM_VERB": "a VM verb such as 'start'",
+    "BACKUP_APP": "'dpm' or 'vss'",
     "SHOW_WHAT": "one of host, vms, azman, bcd, bios, cluster",
     "ANSWER_LINE": "an answer",
     "SELECT_LINE": "a WQL query",

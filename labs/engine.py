@@ -522,7 +522,7 @@ def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[s
             (
                 n("vm_exits", "VM exit"),
                 n("port_accesses", "port access", "port accesses"),
-                n("root_user_transitions", "root user-mode transition"),
+                n("root_user_transitions", "user/kernel crossing in the root", "user/kernel crossings in the root"),
                 n("vmbus_packets", "VMBus packet"),
             )
         )

@@ -48,7 +48,7 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-GUEST_FOR_PATH = {"emulated": "windows-2000", "enlightened": "windows-enlightened"}
+GUEST_FOR_PATH = {"emulated": "windows-no-integration-services", "enlightened": "windows-enlightened"}
 
 
 def io_report(guest: str, op_kind: str, nbytes: int, device: str = "disk", seed: int = 0) -> dict[str, Any]:
@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
             "emulated",
             "enlightened",
             "windows-enlightened",
-            "windows-2000",
+            "windows-xp",
+            "windows-2000-server",
+            "windows-no-integration-services",
             "linux-xen",
             "linux-ic-2.0",
             "linux-ic-2.1",

@@ -25,7 +25,11 @@ Virtual machines (WMI v1 semantics; errors carry the WMI return code)
       RequestStateChange: 2 Start, 3 Turn off, 10 Reboot, 11 Reset, 32768 Pause, 32769 Save;
       returns 4096 and a completed job; an impossible transition raises InvalidState (32775).
   {"op": "vm.shutdown", "vm": "web01"}             graceful, needs the guest's shutdown IC
-  {"op": "vm.backup", "vm": "web01"}               host-level backup: online, saved-state or offline
+  {"op": "vm.backup", "vm": "web01", "app": "vss"|"dpm"}
+      Host-level backup through the Hyper-V VSS writer: "online" (Backup Using Child Partition
+      Snapshot) when every condition of guests.BACKUP_CONDITIONS holds, else "saved-state" (Backup
+      Using Saved State, the offline method) naming the first failed condition; "vm-off" (files
+      copied) when the VM is off or saved. "dpm" adds DPM 2007 SP1's two conditions.
   {"op": "io", "vm": "web01", "op_kind": "read"|"write", "bytes": 102400, "device": "disk"|"nic"}
       Traces the I/O on the path the guest uses (emulated IDE / DEC 21140, or VMBus).
 
@@ -92,7 +96,7 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "vm.destroy": {"vm": ((str,), True)},
     "vm.state": {"vm": ((str,), True), "requested_state": ((int,), True)},
     "vm.shutdown": {"vm": ((str,), True)},
-    "vm.backup": {"vm": ((str,), True)},
+    "vm.backup": {"vm": ((str,), True), "app": ((str,), False)},
     "io": {"vm": ((str,), True), "op_kind": ((str,), True), "bytes": ((int,), True), "device": ((str,), False)},
     "wmi.query": {"wql": ((str,), True)},
     "wmi.modify_system": {"vm": ((str,), True), "scope_of_residence": ((str,), True)},
@@ -266,7 +270,7 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
     "vm.destroy": lambda h, a: h.destroy_vm(a["vm"]),
     "vm.state": lambda h, a: h.request_state_change(a["vm"], a["requested_state"]),
     "vm.shutdown": lambda h, a: h.shutdown_vm(a["vm"]),
-    "vm.backup": lambda h, a: h.backup_vm(a["vm"]),
+    "vm.backup": lambda h, a: h.backup_vm(a["vm"], a.get("app", "vss")),
     "io": lambda h, a: h.io(a["vm"], a["op_kind"], a["bytes"], a.get("device", "disk")),
     "wmi.query": lambda h, a: h.wmi_query(a["wql"]),
     "wmi.modify_system": lambda h, a: h.modify_system(a["vm"], a["scope_of_residence"]),

@@ -1,7 +1,19 @@
 """Guest kinds and what their integration components (ICs) give them: Windows and Linux, 2008-2010.
 
-Sources: fact sheet section 6 (Linux ICs), seed 000 (the January 2010 Linux IC v2 announcement),
-seed 003 (enlightened Windows guests; Xen-enabled Linux with VSCs and a hypercall adapter).
+Sources: docs/sources.md#guests (the supported guests of 2008 RTM, Windows 2000 Server SP4 and XP
+without the backup integration service), docs/sources.md#linux-ics (Linux IC versions) and
+docs/sources.md#backup (the conditions of an online backup).
+
+The Windows kinds:
+
+* ``windows-enlightened``: Windows Server 2008 (up to 4 vCPUs), Windows Server 2003 SP2 and
+  Windows Vista SP1 (up to 2) with Integration Services, the backup integration service included.
+* ``windows-xp``: Windows XP Professional SP2/SP3 with Integration Services, 1 vCPU, no backup
+  integration service.
+* ``windows-2000-server``: Windows 2000 Server / Advanced Server SP4 with Integration Services,
+  1 vCPU; only the backup integration service is missing (MSDN dd405549).
+* ``windows-no-integration-services``: a Windows guest whose Integration Services are not
+  installed (during setup, for example): it runs on emulated devices only.
 
 The Linux IC versions, and the nuance a trainer should teach:
 
@@ -19,13 +31,17 @@ Facts not on the fact sheet are marked [mem] (recalled, unverified) where they a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from labs.sim.errors import InvalidParameter
 
 __all__ = [
+    "BACKUP_APPS",
+    "BACKUP_CONDITIONS",
     "GUEST_KINDS",
+    "RENAMED_KINDS",
+    "BackupConditions",
     "GUEST_LABELS",
     "BackupOutcome",
     "GuestFeatures",
@@ -39,20 +55,40 @@ __all__ = [
     "time_sync",
 ]
 
-GUEST_KINDS: tuple[str, ...] = ("windows-enlightened", "windows-2000", "linux-xen", "linux-ic-2.0", "linux-ic-2.1")
+GUEST_KINDS: tuple[str, ...] = (
+    "windows-enlightened",
+    "windows-xp",
+    "windows-2000-server",
+    "windows-no-integration-services",
+    "linux-xen",
+    "linux-ic-2.0",
+    "linux-ic-2.1",
+)
+
+RENAMED_KINDS: dict[str, str] = {
+    "windows-2000": (
+        "the kind 'windows-2000' was renamed: use 'windows-no-integration-services' for a guest without "
+        "Integration Services installed (emulated devices only), or 'windows-2000-server' for Windows 2000 "
+        "Server SP4, which has Integration Services"
+    ),
+}
+"""Kinds that no longer exist, with the message that names their replacements."""
 
 GUEST_LABELS: dict[str, str] = {
-    "windows-enlightened": "Enlightened Windows (Server 2008, Server 2003 SP2, Vista SP1, XP SP3) with Integration "
-    "Services",
-    "windows-2000": "Windows 2000 without integration components (non-enlightened: emulated devices only)",
+    "windows-enlightened": "Enlightened Windows (Server 2008, Server 2003 SP2, Vista SP1) with Integration Services",
+    "windows-xp": "Windows XP Professional SP2/SP3 with Integration Services (no backup integration service)",
+    "windows-2000-server": "Windows 2000 Server SP4 with Integration Services (no backup integration service)",
+    "windows-no-integration-services": "Windows without Integration Services installed (emulated devices only)",
     "linux-xen": "Xen-enabled Linux (e.g. SLES 10) with Linux Integration Components v1",
     "linux-ic-2.0": "Linux with Integration Components v2.0 (January 2010)",
     "linux-ic-2.1": "Linux with Integration Components v2.1 (2010)",
 }
 
-#: [mem] Virtual processors an enlightened Windows guest may have on 2008 / 2008 R2 (not on the fact sheet).
+#: [mem] Virtual processors of Windows Server 2008 as a guest (docs/sources.md#guests: 1, 2 or 4); Windows Server
+#: 2003 SP2 and Vista SP1 take up to 2, which the kind's label says.
 WINDOWS_MAX_VCPUS = 4
-#: [mem] Virtual processors assumed for a guest without ICs and for Linux IC v1 (not on the fact sheet).
+#: [mem] Virtual processors of Windows XP and Windows 2000 Server guests (docs/sources.md#guests), also assumed for
+#: a guest without Integration Services and for Linux IC v1.
 SINGLE_VCPU = 1
 
 _LINUX_VSC_DRIVERS = ("vmbus", "storvsc", "blkvsc", "netvsc (RNDIS)")
@@ -126,10 +162,9 @@ _FEATURES: dict[str, GuestFeatures] = {
         max_vcpus=WINDOWS_MAX_VCPUS,
         ic_version="Windows Integration Services",
         supported_distributions=(
-            "Windows Server 2008",
-            "Windows Server 2003 SP2",
-            "Windows Vista SP1",
-            "Windows XP SP3",
+            "Windows Server 2008 (1, 2 or 4 vCPUs)",
+            "Windows Server 2003 SP2 (1 or 2 vCPUs)",
+            "Windows Vista SP1 (1 or 2 vCPUs)",
         ),
         drivers=("vmbus", "storvsc", "netvsc", "storflt", "integration services"),
         notes=(
@@ -140,9 +175,58 @@ _FEATURES: dict[str, GuestFeatures] = {
             "on the fact sheet.",
         ),
     ),
-    "windows-2000": GuestFeatures(
-        kind="windows-2000",
-        label=GUEST_LABELS["windows-2000"],
+    "windows-xp": GuestFeatures(
+        kind="windows-xp",
+        label=GUEST_LABELS["windows-xp"],
+        enlightened=True,
+        synthetic_storage=True,
+        synthetic_network=True,
+        fastpath_boot=True,
+        hypercall_adapter=False,
+        shutdown_ic=True,
+        time_sync=True,
+        heartbeat=True,
+        kvp=True,
+        vss_backup=False,
+        jumbo_frames_tcp_offload=False,
+        hot_add_remove=False,
+        max_vcpus=SINGLE_VCPU,
+        ic_version="Windows Integration Services",
+        supported_distributions=("Windows XP Professional SP2", "Windows XP Professional SP3"),
+        drivers=("vmbus", "storvsc", "netvsc", "storflt", "integration services (no backup)"),
+        notes=(
+            "No backup integration service for XP (docs/sources.md#backup): a host-level backup of a running XP "
+            "guest always uses saved state.",
+        ),
+    ),
+    "windows-2000-server": GuestFeatures(
+        kind="windows-2000-server",
+        label=GUEST_LABELS["windows-2000-server"],
+        enlightened=True,
+        synthetic_storage=True,
+        synthetic_network=True,
+        fastpath_boot=True,
+        hypercall_adapter=False,
+        shutdown_ic=True,
+        time_sync=True,
+        heartbeat=True,
+        kvp=True,
+        vss_backup=False,
+        jumbo_frames_tcp_offload=False,
+        hot_add_remove=False,
+        max_vcpus=SINGLE_VCPU,
+        ic_version="Windows Integration Services",
+        supported_distributions=("Windows 2000 Server SP4", "Windows 2000 Advanced Server SP4"),
+        drivers=("vmbus", "storvsc", "netvsc", "storflt", "integration services (no backup)"),
+        notes=(
+            "A supported guest of Windows Server 2008 Hyper-V with Integration Services; MSDN dd405549: "
+            "'Windows 2000: Backup Integration Service is not supported', so a running Windows 2000 Server guest "
+            "is always backed up by saved state.",
+        ),
+    ),
+    "windows-no-integration-services": GuestFeatures(
+        kind="windows-no-integration-services",
+        label=GUEST_LABELS["windows-no-integration-services"],
         enlightened=False,
         synthetic_storage=False,
         synthetic_network=False,
@@ -157,11 +241,12 @@ _FEATURES: dict[str, GuestFeatures] = {
         hot_add_remove=False,
         max_vcpus=SINGLE_VCPU,
         ic_version=None,
-        supported_distributions=("Windows 2000",),
+        supported_distributions=("any Windows version before its Integration Services are installed",),
         drivers=("emulated IDE", "emulated DEC/Intel 21140 NIC (legacy network adapter)", "emulated S3 Trio video"),
         notes=(
-            "Every disk and network I/O goes through device emulation in vmwp.exe in the root partition; "
-            "emulated devices are 'adequate for 10-Mbit network' (Windows Internals 6e).",
+            "Until Integration Services are installed (during setup, for example), every disk and network I/O goes "
+            "through device emulation in vmwp.exe in the root partition; emulated devices are 'adequate for "
+            "10-Mbit network' (Windows Internals 6e).",
         ),
     ),
     "linux-xen": GuestFeatures(
@@ -255,6 +340,8 @@ _FEATURES: dict[str, GuestFeatures] = {
 
 def _check_kind(kind: str, path: str = "kind") -> GuestFeatures:
     """Return the features of `kind` or raise InvalidParameter listing the valid kinds."""
+    if isinstance(kind, str) and kind in RENAMED_KINDS:
+        raise InvalidParameter(RENAMED_KINDS[kind], path=path)
     if not isinstance(kind, str) or kind not in _FEATURES:
         raise InvalidParameter(f"unknown guest kind {kind!r}; valid kinds: {', '.join(GUEST_KINDS)}", path=path)
     return _FEATURES[kind]
@@ -277,16 +364,64 @@ class ShutdownOutcome:
         return {"ok": self.ok, "reason": self.reason}
 
 
+BACKUP_APPS: tuple[str, ...] = ("vss", "dpm")
+"""Who takes a host-level backup: any VSS requestor through the Hyper-V VSS writer, or DPM 2007 SP1 (two more
+conditions)."""
+
+BACKUP_CONDITIONS: tuple[tuple[str, str], ...] = (
+    ("backup-is-installed", "the backup integration service is part of the guest's integration services"),
+    ("backup-is-running", "the backup integration service is running in the guest"),
+    ("vm-running", "the VM is running"),
+    ("snapshot-location-same-volume", "the VM's snapshot file location is on the same volume as its VHDs"),
+    ("basic-disks-only", "the guest uses only basic disks (no dynamic disks)"),
+    ("volumes-support-shadow-copies", "every volume in the guest can take a shadow copy (NTFS)"),
+    ("cluster-group-online", "DPM 2007 SP1: the VM's cluster group is online"),
+    ("shadow-storage-same-volume", "DPM 2007 SP1: the guest volumes' shadow storage is on the same volume"),
+)
+"""Every condition of an online backup ("Backup Using Child Partition Snapshot"), in the order they are checked
+(docs/sources.md#backup: MSDN dd405549, DPM 2007 SP1 documentation). The last two apply to DPM only."""
+
+_DPM_ONLY = ("cluster-group-online", "shadow-storage-same-volume")
+
+METHOD_ONLINE = "Backup Using Child Partition Snapshot"
+METHOD_SAVED_STATE = "Backup Using Saved State"
+
+
+@dataclass(frozen=True)
+class BackupConditions:
+    """The per-VM settings an online backup depends on (all true by default: nothing stands in the way)."""
+
+    backup_service_running: bool = True
+    snapshot_on_vhd_volume: bool = True
+    basic_disks_only: bool = True
+    volumes_support_shadow_copies: bool = True
+    cluster_group_online: bool = True
+    shadow_storage_same_volume: bool = True
+
+    def to_dict(self) -> dict[str, bool]:
+        """Return every setting by name."""
+        return dict(sorted(asdict(self).items()))
+
+
 @dataclass(frozen=True)
 class BackupOutcome:
-    """How a host-level backup (DPM through VSS on the host) captures this guest."""
+    """How a host-level backup (through the Hyper-V VSS writer) captures this guest, and why."""
 
-    mode: str  # "online" | "saved-state" | "offline"
+    mode: str  # "online" | "saved-state" | "vm-off"
+    method: str  # Microsoft's name of the method
     reason: str
+    conditions: tuple[dict[str, Any], ...] = ()
+    failed: str | None = None  # the first condition that failed (None: online, or the VM is off)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as JSON-serialisable data."""
-        return {"mode": self.mode, "reason": self.reason}
+        return {
+            "mode": self.mode,
+            "method": self.method,
+            "reason": self.reason,
+            "conditions": [dict(c) for c in self.conditions],
+            "failed": self.failed,
+        }
 
 
 @dataclass(frozen=True)
@@ -332,31 +467,101 @@ def shutdown_outcome(kind: str) -> ShutdownOutcome:
     )
 
 
-def backup_outcome(kind: str, running: bool) -> BackupOutcome:
-    """Return how a host-level backup (DPM through VSS on the host) captures guest `kind` (running or off)."""
+def backup_outcome(
+    kind: str,
+    running: bool,
+    settings: BackupConditions | None = None,
+    *,
+    app: str = "vss",
+    vm_off: bool | None = None,
+) -> BackupOutcome:
+    """Return how a host-level backup captures guest `kind`: online, saved state, or (VM not running) a file copy.
+
+    `running` is whether the VM runs; `vm_off` (default: ``not running``) says it is off or saved, so its files are
+    copied as they are. A paused VM is neither: it fails the "VM running" condition and is backed up by saved
+    state. Online needs every condition of :data:`BACKUP_CONDITIONS` (the DPM ones only with ``app="dpm"``); the
+    result lists each one and names the first that failed.
+    """
     f = _check_kind(kind)
     if not isinstance(running, bool):
         raise InvalidParameter(f"running must be true or false, got {running!r}", path="running")
-    if not running:
+    if app not in BACKUP_APPS:
+        raise InvalidParameter(f"app must be one of {', '.join(BACKUP_APPS)}, got {app!r}", path="app")
+    s = settings if settings is not None else BackupConditions()
+    if not isinstance(s, BackupConditions):
+        raise InvalidParameter("expected BackupConditions", path="settings")
+    off = (not running) if vm_off is None else vm_off
+    if off:
         return BackupOutcome(
-            mode="offline",
-            reason="The VM is off: its files are consistent on disk and are backed up offline.",
+            mode="vm-off",
+            method="VM not running: files copied",
+            reason=(
+                "The VM is not running (off or saved): the Hyper-V VSS writer copies its files (configuration, "
+                "VHDs, saved state) as they are; no guest is interrupted."
+            ),
         )
-    if f.vss_backup:
+    met: dict[str, bool] = {
+        "backup-is-installed": f.vss_backup,
+        "backup-is-running": f.vss_backup and s.backup_service_running,
+        "vm-running": running,
+        "snapshot-location-same-volume": s.snapshot_on_vhd_volume,
+        "basic-disks-only": s.basic_disks_only,
+        "volumes-support-shadow-copies": s.volumes_support_shadow_copies,
+        "cluster-group-online": s.cluster_group_online,
+        "shadow-storage-same-volume": s.shadow_storage_same_volume,
+    }
+    checked = [name for name, _ in BACKUP_CONDITIONS if app == "dpm" or name not in _DPM_ONLY]
+    conditions: tuple[dict[str, Any], ...] = tuple(
+        {"condition": name, "description": text, "met": met[name]}
+        for name, text in BACKUP_CONDITIONS
+        if name in checked
+    )
+    failed = next((name for name in checked if not met[name]), None)
+    if failed is None:
         return BackupOutcome(
             mode="online",
+            method=METHOD_ONLINE,
             reason=(
-                "The volume snapshot (VSS) integration component lets the guest's own VSS writers quiesce "
-                "applications, so the running VM is backed up online without interruption."
+                "Every condition of an online backup is met: the backup integration service asks the guest's own "
+                "VSS writers to bring applications to a consistent state, the guest takes a snapshot of its "
+                "volumes, and the VM keeps running."
             ),
+            conditions=conditions,
         )
     return BackupOutcome(
         mode="saved-state",
+        method=METHOD_SAVED_STATE,
         reason=(
-            f"No volume snapshot (VSS) integration component ({_ic_phrase(f)}): the host puts the VM into a saved "
-            "state for the snapshot and resumes it afterwards, so the guest is briefly interrupted."
+            f"Not online because {_failure_text(failed, f)}. Hyper-V falls back to saved state (the offline "
+            "method): the VM is saved for a moment, the volume snapshot is taken, and the VM is restored, so the "
+            "guest is briefly interrupted."
         ),
+        conditions=conditions,
+        failed=failed,
     )
+
+
+def _failure_text(condition: str, f: GuestFeatures) -> str:
+    """Say in words why `condition` failed for guest features `f`."""
+    if condition == "backup-is-installed":
+        if f.ic_version is None:
+            return "the guest has no integration services installed, so no backup integration service"
+        if f.kind.startswith("linux"):
+            return f"Linux Integration Components v{f.ic_version} have no backup integration service"
+        if f.kind == "windows-2000-server":
+            return "there is no backup integration service for Windows 2000 (MSDN: 'not supported')"
+        if f.kind == "windows-xp":
+            return "there is no backup integration service for Windows XP"
+        return "the guest's integration services do not include the backup service"
+    return {
+        "backup-is-running": "the backup integration service is not running in the guest",
+        "vm-running": "the VM is not running (it is paused)",
+        "snapshot-location-same-volume": "the VM's snapshot file location is on another volume than its VHDs",
+        "basic-disks-only": "the guest uses dynamic disks; online backup needs basic disks only",
+        "volumes-support-shadow-copies": "a guest volume cannot take a shadow copy (not NTFS)",
+        "cluster-group-online": "the VM's cluster group is not online (DPM 2007 SP1 condition)",
+        "shadow-storage-same-volume": "the shadow storage is not on the same volume (DPM 2007 SP1 condition)",
+    }[condition]
 
 
 def time_sync(kind: str) -> IcOutcome:

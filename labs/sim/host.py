@@ -96,6 +96,7 @@ class VirtualMachine:
     vmwp_pid: int | None = None
     channels: list[str] = field(default_factory=list)
     was_running_at_host_shutdown: bool = False
+    backup: guests.BackupConditions = field(default_factory=guests.BackupConditions)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable view of this VM."""
@@ -170,6 +171,7 @@ class Host:
                 vm_spec.scope,
                 vm_spec.node,
             )
+            self.vms[vm_spec.name].backup = vm_spec.backup
 
     # ------------------------------------------------------------ helpers
 
@@ -573,6 +575,8 @@ class Host:
             raise InvalidParameter("must be a non-empty VM name", path="name")
         if any(vm.name.lower() == name.lower() for vm in self.vms.values()):
             raise InvalidParameter(f"a virtual machine named {name!r} already exists", path="name")
+        if isinstance(guest, str) and guest in guests.RENAMED_KINDS:
+            raise InvalidParameter(guests.RENAMED_KINDS[guest], path="guest")
         if guest not in guests.GUEST_KINDS:
             raise InvalidParameter(f"unknown guest {guest!r} (one of {', '.join(guests.GUEST_KINDS)})", path="guest")
         if not isinstance(memory_mb, int) or isinstance(memory_mb, bool) or memory_mb <= 0:
@@ -876,7 +880,7 @@ class Host:
                 "kernel",
                 "guest_boot",
                 f"{vm.name} ({vm.guest}) has no Integration "
-                "Components: all its disk and network I/O stays on the emulated IDE controller and the "
+                "Services installed: all its disk and network I/O stays on the emulated IDE controller and the "
                 "emulated DEC 21140 NIC in vmwp.exe.",
                 partition=part,
                 partition_id=partition_id,
@@ -995,20 +999,29 @@ class Host:
         self._teardown(vm, STATE_OFF, "sees the guest power off")
         return {"ReturnValue": 0, "EnabledState": STATE_OFF, "vm": vm.name, "reason": outcome.reason}
 
-    def backup_vm(self, name: str) -> dict[str, Any]:
-        """Host-level VSS backup of a VM: online (guest VSS via the backup IC), saved-state, or offline."""
+    def backup_vm(self, name: str, app: str = "vss") -> dict[str, Any]:
+        """Host-level backup through the Hyper-V VSS writer: online (child partition snapshot), saved state, or a
+        file copy of a VM that is not running; the result lists every online condition and the first that failed."""
         vm = self.vm(name)
-        running = vm.state == STATE_RUNNING
-        outcome = guests.backup_outcome(vm.guest, running)
+        if app not in guests.BACKUP_APPS:
+            raise InvalidParameter(f"must be one of {', '.join(guests.BACKUP_APPS)}, got {app!r}", path="app")
+        outcome = guests.backup_outcome(
+            vm.guest,
+            vm.state == STATE_RUNNING,
+            vm.backup,
+            app=app,
+            vm_off=vm.state in (STATE_OFF, STATE_SAVED),
+        )
         self._emit(
             "vmms.exe",
             "user",
             "backup",
-            f"Host-level backup of {vm.name} ({outcome.mode}). {outcome.reason}",
+            f"Host-level backup of {vm.name}: {outcome.method} ({outcome.mode}). {outcome.reason}",
             vm=vm.name,
             backup_mode=outcome.mode,
+            failed_condition=outcome.failed,
         )
-        return {"vm": vm.name, "mode": outcome.mode, "reason": outcome.reason}
+        return {"vm": vm.name, "app": app, **outcome.to_dict()}
 
     # ------------------------------------------------------------ I/O
 

@@ -209,8 +209,8 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
     if run.t.linux:
         layers = (("vfs/ext3", "the file system"), ("block layer", "the block layer"))
     else:
-        # Windows 2000 (and 2003) manage basic volumes with ftdisk.sys; volmgr.sys arrived with Vista/2008.
-        volume = "ftdisk.sys" if run.t.guest == "windows-2000" else "volmgr.sys"
+        # Windows 2000, XP and 2003 manage basic volumes with ftdisk.sys; volmgr.sys arrived with Vista/2008.
+        volume = "volmgr.sys" if run.t.guest == "windows-enlightened" else "ftdisk.sys"
         layers = (
             ("ntfs.sys", "the NTFS file system"),
             (volume, "the volume manager"),
@@ -226,10 +226,26 @@ def _guest_disk_stack(run: _Run, bottom: str) -> None:
         )
 
 
+_EMULATED_DEVICES: dict[str, tuple[str, str, str, str]] = {
+    # device: (guest driver on Windows, guest driver on Linux, what the driver is called, vmwp.exe's emulator)
+    "ide": ("atapi.sys", "ata driver", "IDE driver", "IDE controller"),
+    # dc21x4.sys is Windows' driver for the DEC 21x4x family; Linux drives it with tulip (not on docs/sources.md).
+    "dec21140": ("dc21x4.sys", "tulip driver", "DEC 21140 driver", "DEC 21140 network adapter"),
+}
+
+
 def _port_access(
-    run: _Run, port: int, register: str, write: bool, value: int | None, index: int, purpose: str = ""
+    run: _Run,
+    port: int,
+    register: str,
+    write: bool,
+    value: int | None,
+    index: int,
+    purpose: str = "",
+    device: str = "ide",
 ) -> None:
-    """One emulated IDE register access: trap, intercept message, VID.sys, vmwp.exe, back, resume."""
+    """One emulated register access (IDE or DEC 21140): trap, intercept message, VID.sys, vmwp.exe, back, resume."""
+    windows_driver, linux_driver, driver_name, emulated = _EMULATED_DEVICES[device]
     instr = "OUT" if write else "IN"
     if write:
         written = f" of 0x{value:02X}" if value is not None else ""
@@ -239,9 +255,9 @@ def _port_access(
     run.count("port_accesses")
     run.guest(
         "kernel",
-        "atapi.sys" if not run.t.linux else "ata driver",
+        linux_driver if run.t.linux else windows_driver,
         "port_io",
-        f"The IDE driver in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register"
+        f"The {driver_name} in {run.t.vm} executes {instr} on port 0x{port:03X} ({register} register"
         f"{'; ' + purpose if purpose else ''}): port access {index}.",
         0,
         port=f"0x{port:03X}",
@@ -282,8 +298,8 @@ def _port_access(
         "user",
         "vmwp.exe",
         "emulate",
-        f"vmwp.exe's IDE controller emulator {action} the {register} register "
-        f"(0x{port:03X}) of {run.t.vm}'s emulated IDE controller.",
+        f"vmwp.exe's {emulated} emulator {action} the {register} register "
+        f"(0x{port:03X}) of {run.t.vm}'s emulated {emulated}.",
         run.cost.port_emulation_cycles,
         port=f"0x{port:03X}",
         register=register,
@@ -645,7 +661,7 @@ def emulated_nic_io(trace: Trace, cost: CostModel, target: IoTarget, op_kind: st
         for position in range(cost.dec21140_port_accesses_per_frame):
             offset, register, write = csrs[position % len(csrs)]
             index += 1
-            _port_access(run, DEC21140_IO_BASE + offset, register, write, None, index)
+            _port_access(run, DEC21140_IO_BASE + offset, register, write, None, index, device="dec21140")
             if position == 0:
                 if send:
                     what = f"takes frame {frame} from the guest's transmit descriptor ring and passes it to"

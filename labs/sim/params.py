@@ -18,7 +18,12 @@ from typing import Any
 from .errors import InvalidParameter
 
 PAGE_SIZE_BYTES = 4096
-"""x64 small page size; a GPA-direct packet lists one PFN per 4 KB page (fact sheet 1: 100 KB = 25 PFNs)."""
+"""x64 small page size; a GPA-direct packet lists one PFN per 4 KB page (docs/sources.md#synthetic-path: a
+page-aligned 100 KB buffer = 25 PFNs; an unaligned one spans 26)."""
+
+GUEST_SYSCALL_CROSSINGS = 2
+"""The application's own system call into the guest kernel and its return: counted in user_kernel_transitions,
+not in the root's crossings (docs/sources.md#crossings)."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +110,24 @@ class CostModel:
                 f" = {completion_crossings}"
             ),
             "root_user_transitions": port_crossings + completion_crossings,
+            "root_user_transitions_formula": (
+                f"{port_crossings} + {completion_crossings} = {port_crossings + completion_crossings} "
+                "user/kernel crossings in the root"
+            ),
+            "vmwp_round_trips": accesses + commands * self.completion_trips_per_command,
+            "guest_crossings": GUEST_SYSCALL_CROSSINGS,
+            "user_kernel_transitions": port_crossings + completion_crossings + GUEST_SYSCALL_CROSSINGS,
+            "user_kernel_transitions_formula": (
+                f"{port_crossings + completion_crossings} in the root + {GUEST_SYSCALL_CROSSINGS} in the guest "
+                f"(the application's system call and its return) = "
+                f"{port_crossings + completion_crossings + GUEST_SYSCALL_CROSSINGS}"
+            ),
             "note": (
-                "The seed's 'about 80 traverses for a 100 KB write' has no published source; this model's "
-                "port-access crossings reproduce it, and the completion trips to vmwp.exe come on top. "
-                "Bus-master DMA register accesses are not counted separately."
+                "A model, not a measurement. The often-quoted 'about 80 traverses for a 100 KB write' (a 2008 "
+                "Microsoft blog article on the Hyper-V architecture) has no published measurement behind it and "
+                "matches the port accesses alone; this model adds the completion trips back to vmwp.exe that "
+                "Microsoft's Hyper-V performance lead describes. Bus-master DMA register accesses are not counted "
+                "separately."
             ),
         }
 

@@ -22,7 +22,9 @@ Shape (every key optional unless marked *)::
     authorization: {...}                   # handed as-is to azman.AzStore.from_scenario
     vms:
       - {name*: fin-sql01, guest: windows-enlightened, memory_mb: 1024, vcpus: 1,
-         state: off|running|paused|saved, scope: Finance, node: HV01}
+         state: off|running|paused|saved, scope: Finance, node: HV01,
+         backup: {backup_service_running, snapshot_on_vhd_volume, basic_disks_only,
+                  volumes_support_shadow_copies, cluster_group_online, shadow_storage_same_volume}}
     cluster:
       vms_on_csv: true
       nodes: [{name*, cpu_vendor: intel|amd, edition: Enterprise|Datacenter|Standard|Web|"Hyper-V Server 2008 R2"...,
@@ -34,16 +36,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import ScenarioError, SimError
+from .guests import GUEST_KINDS, RENAMED_KINDS, BackupConditions
 from .params import CostModel
 
-GUEST_KINDS_FALLBACK = ("windows-enlightened", "windows-2000", "linux-xen", "linux-ic-2.0", "linux-ic-2.1")
 CPU_VENDORS = ("intel", "amd")
 CPU_ARCHES = ("x64", "x86", "ia64")
 OS_VERSIONS = ("2008", "2008 R2")
@@ -57,13 +59,8 @@ VM_INITIAL_STATES = ("off", "running", "paused", "saved")
 
 
 def guest_kinds() -> tuple[str, ...]:
-    """The guest kinds the simulator knows (from guests.py when present)."""
-    try:
-        from . import guests
-
-        return tuple(guests.GUEST_KINDS)
-    except ImportError:  # pragma: no cover - guests.py is written by another helper
-        return GUEST_KINDS_FALLBACK
+    """The guest kinds the simulator knows (guests.GUEST_KINDS)."""
+    return GUEST_KINDS
 
 
 @dataclass(frozen=True)
@@ -121,6 +118,7 @@ class VmSpec:
     state: str = "off"
     scope: str = ""
     node: str = ""
+    backup: BackupConditions = field(default_factory=BackupConditions)
 
 
 @dataclass(frozen=True)
@@ -315,14 +313,18 @@ def _host(data: object, path: str) -> HostSpec:
 
 
 def _vm(data: object, path: str, max_vcpus: int) -> VmSpec:
-    r = _Reader(data, path, ("name", "guest", "memory_mb", "vcpus", "state", "scope", "node"))
+    r = _Reader(data, path, ("name", "guest", "memory_mb", "vcpus", "state", "scope", "node", "backup"))
     if "name" not in r.data:
         raise ScenarioError("is required", path=r.sub("name"))
     name = r.str_("name", "")
     if not name:
         raise ScenarioError("must not be empty", path=r.sub("name"))
+    guest = r.data.get("guest")
+    if isinstance(guest, str) and guest in RENAMED_KINDS:
+        raise ScenarioError(RENAMED_KINDS[guest], path=r.sub("guest"))
     return VmSpec(
         name=name,
+        backup=_backup(r.data.get("backup"), r.sub("backup")),
         guest=r.str_("guest", "windows-enlightened", guest_kinds()),
         memory_mb=r.int_("memory_mb", 512, minimum=1),
         vcpus=_vcpus(r, max_vcpus),
@@ -330,6 +332,13 @@ def _vm(data: object, path: str, max_vcpus: int) -> VmSpec:
         scope=r.str_("scope", ""),
         node=r.str_("node", ""),
     )
+
+
+def _backup(data: object, path: str) -> BackupConditions:
+    """A VM's optional `backup:` settings (what an online backup needs; every one defaults to true)."""
+    names = tuple(f.name for f in fields(BackupConditions))
+    r = _Reader(data, path, names)
+    return BackupConditions(**{name: r.bool_(name, True) for name in names})
 
 
 def _vcpus(r: _Reader, max_vcpus: int) -> int:

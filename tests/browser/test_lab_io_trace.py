@@ -45,9 +45,8 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
 
         _run(page, f"io write 100KB on {legacy}")
         first = page.locator("#run-log article.run").first
-        assert (
-            "took the emulated path: 40 VM exits, 40 port accesses, 88 root user-mode transitions" in first.inner_text()
-        )
+        expected = "took the emulated path: 40 VM exits, 40 port accesses, 88 user/kernel crossings in the root"
+        assert expected in first.inner_text()
         _run(page, f"io write 100KB on {enlightened}")
         assert "took the synthetic path" in page.locator("#run-log article.run").first.inner_text()
         audited_page.audit()
@@ -75,7 +74,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
         _run(
             page,
-            "answer emulated-transitions 90\nanswer emulator-process vmwp.exe\n"
+            "answer emulated-port-accesses 40\nanswer emulated-root-crossings 88\nanswer emulator-process vmwp.exe\n"
             "answer synthetic-root-user 0\nanswer why-no-root-user b",
         )
         runs_before = page.locator("#run-log article.run").count()
@@ -83,7 +82,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         page.wait_for_function(f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
         page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
         result = page.inner_text("#run-log > li:first-child")
-        assert re.search(r"Every required check passes: lab complete\. 6 of 6 checks pass", result)
+        assert re.search(r"Every required check passes: lab complete\. 7 of 7 checks pass", result)
         audited_page.audit()
     attempt.refresh_from_db()
-    assert attempt.status == LabAttempt.Status.COMPLETED and attempt.best_points == 10
+    assert attempt.status == LabAttempt.Status.COMPLETED and attempt.best_points == 11

@@ -14,7 +14,7 @@ pytestmark = [
 ]
 
 PAGE = "/trace-viewer/compare/"
-EMULATED = io_trace("windows-2000")["events"]
+EMULATED = io_trace("windows-no-integration-services")["events"]
 SYNTHETIC = io_trace("windows-enlightened")["events"]
 
 

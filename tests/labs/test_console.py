@@ -28,6 +28,8 @@ from labs.sim.actions import validate
         ("vm start fin-sql01", {"op": "vm.state", "vm": "fin-sql01", "requested_state": 2}),
         ("vm save fin-sql01", {"op": "vm.state", "vm": "fin-sql01", "requested_state": 32769}),
         ("vm shutdown web", {"op": "vm.shutdown", "vm": "web"}),
+        ("vm backup web", {"op": "vm.backup", "vm": "web"}),
+        ("vm backup web with DPM", {"op": "vm.backup", "vm": "web", "app": "dpm"}),
         ("wmi RequestStateChange web 32768", {"op": "vm.state", "vm": "web", "requested_state": 32768}),
         (
             "vm define web01 guest linux-ic-2.1 memory 512 vcpus 2",
@@ -86,6 +88,11 @@ def test_each_command_compiles_to_a_valid_simulator_action(text: str, action: di
     [command] = parse(text)
     assert command.action == action
     validate(command.action)  # the simulator accepts exactly what the console produces
+
+
+def test_with_an_application_goes_only_with_backup() -> None:
+    with pytest.raises(ConsoleError, match="goes with 'vm backup' only"):
+        parse("vm start web with dpm")
 
 
 def test_several_commands_on_lines_or_separated_by_semicolons_with_comments() -> None:

@@ -112,4 +112,4 @@ def test_lab_solve_of_an_unknown_lab_says_how_to_load_it(db: None) -> None:
 def test_the_sample_course_loads_with_the_labs_app_in_place(db: None) -> None:
     call_command("load_course", str(Path(__file__).resolve().parents[1] / "fixtures" / "sample-course"))
     lab = Lab.objects.get(item__course__slug="sample", item__slug="io-trap-trace")
-    assert lab.title == "Trace an I/O trap" and lab.max_points == 10
+    assert lab.title == "Trace an I/O trap" and lab.max_points == 11

@@ -215,7 +215,9 @@ def test_linux_ics_backup_modes_follow_the_guest() -> None:
     params, outcome, checks = _attempt("linux-ics", 7, lines)
     backups = [step.result or {} for step in outcome.steps if step.action["op"] == "vm.backup"]
     modes = {result["vm"]: result["mode"] for result in backups}
-    assert modes == {params["win"]: "online", params["vm21"]: "offline", params["vm20"]: "saved-state"}
+    assert modes == {params["win"]: "online", params["vm21"]: "vm-off", params["vm20"]: "saved-state"}
+    failed = {result["vm"]: result["failed"] for result in backups}
+    assert failed == {params["win"]: None, params["vm21"]: None, params["vm20"]: "backup-is-installed"}
     assert checks["linux-backup-saved-state"].passed
     assert checks["vm20-still-running"].passed  # the saved state lasts for the snapshot; the VM resumes
     _, _, ended_on_windows = _attempt("linux-ics", 7, ["vm backup ${vm20}", "vm backup ${win}"])

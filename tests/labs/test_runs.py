@@ -212,7 +212,7 @@ def test_hints_are_revealed_one_at_a_time_and_recorded(alice: Any, azman_lab: La
 
 def test_a_result_check_can_pick_the_action_by_its_fields(alice: Any, io_lab: Lab) -> None:
     definition = dict(io_lab.definition)
-    legacy, enlightened = "legacy-w2k", "app-w2k8"
+    legacy, enlightened = "setup-w2k3", "app-w2k8"
     params = {"legacy_vm": legacy, "enlightened_vm": enlightened}
     definition["checks"] = [
         {

@@ -29,7 +29,7 @@ def test_every_event_lights_a_box_in_its_own_band(guest: str, device: str, op_ki
 
 
 def test_the_fixed_architecture_is_drawn_for_an_emulated_disk_trace() -> None:
-    diagram = diagram_for(io_trace("windows-2000"))
+    diagram = diagram_for(io_trace("windows-no-integration-services"))
     labels = {box["id"]: " ".join(box["label"]) for box in diagram["boxes"]}
     expected = {
         "hardware--hardware": "Hardware",
@@ -133,7 +133,8 @@ def test_an_unknown_component_falls_back_to_its_partition_and_mode_band() -> Non
 
 
 def test_vmwp_is_one_box_per_vm() -> None:
-    events = io_trace("windows-2000", vm="web")["events"] + io_trace("windows-2000", vm="db")["events"]
+    bare = "windows-no-integration-services"
+    events = io_trace(bare, vm="web")["events"] + io_trace(bare, vm="db")["events"]
     boxes = _boxes(diagram_for({"events": events}))
     assert "root-user--vmwp-web" in boxes and "root-user--vmwp-db" in boxes
     assert "child-web-kernel--ide" in boxes and "child-db-kernel--ide" in boxes
@@ -150,10 +151,10 @@ def _assert_valid_alignment(rows: list[tuple[int | None, int | None]], n_a: int,
 @pytest.mark.parametrize(
     ("emulated", "synthetic", "device"),
     [
-        ("windows-2000", "windows-enlightened", "disk"),
-        ("windows-2000", "linux-ic-2.1", "disk"),
-        ("windows-2000", "linux-xen", "nic"),
-        ("windows-enlightened", "windows-2000", "nic"),
+        ("windows-no-integration-services", "windows-enlightened", "disk"),
+        ("windows-no-integration-services", "linux-ic-2.1", "disk"),
+        ("windows-no-integration-services", "linux-xen", "nic"),
+        ("windows-enlightened", "windows-no-integration-services", "nic"),
     ],
 )
 def test_alignment_pairs_app_request_and_app_complete_and_covers_every_step(
@@ -178,7 +179,7 @@ def test_alignment_pairs_app_request_and_app_complete_and_covers_every_step(
 
 
 def test_alignment_of_emulated_and_synthetic_disk_matches_the_guest_stack_layers() -> None:
-    a = io_trace("windows-2000")["events"]
+    a = io_trace("windows-no-integration-services")["events"]
     b = io_trace("linux-ic-2.1")["events"]
     rows = align_traces(a, b)
     by_a = {i: j for i, j in rows if i is not None}
@@ -199,7 +200,7 @@ def test_alignment_handles_empty_and_identical_traces() -> None:
 
 
 def test_landmarks_are_the_shared_phases_only() -> None:
-    events = io_trace("windows-2000")["events"]
+    events = io_trace("windows-no-integration-services")["events"]
     marks = [phase_landmark(e) for e in events if phase_landmark(e)]
     assert marks[0] == ("app_request",) and marks[-1] == ("app_complete",)
     assert ("mode_switch", "kernel") in marks and ("driver", "fs") in marks
@@ -207,7 +208,7 @@ def test_landmarks_are_the_shared_phases_only() -> None:
 
 
 def test_viewer_context_lists_every_event_and_the_kinds_with_counts() -> None:
-    trace = io_trace("windows-2000")
+    trace = io_trace("windows-no-integration-services")
     context = viewer_context(trace, "Left one!", "Emulated")
     assert context["id"] == "left-one" and context["script_id"] == "tv-left-one-data"
     assert [item["n"] for item in context["items"]] == list(range(1, len(trace["events"]) + 1))

@@ -39,7 +39,7 @@ def parse(html: str) -> Elements:
 
 
 def test_every_event_summary_is_in_the_list_in_order() -> None:
-    trace = io_trace("windows-2000")
+    trace = io_trace("windows-no-integration-services")
     html = render(trace)
     list_html = html[html.index("data-tv-list") : html.index("</ol>")]
     previous = -1
@@ -56,7 +56,7 @@ def test_every_event_summary_is_in_the_list_in_order() -> None:
 
 
 def test_the_counters_table_shows_40_port_accesses() -> None:
-    html = render(io_trace("windows-2000"))
+    html = render(io_trace("windows-no-integration-services"))
     assert re.search(r"<th scope=\"row\"><code>port_accesses</code></th><td>40</td>", html)
     assert re.search(r"<code>vmwp_round_trips</code></th><td>44</td>", html)
     assert "The arithmetic" in html and "10 commands x" not in html  # 100 KB at 32 KB per command is 4 commands
@@ -78,7 +78,7 @@ def test_the_data_is_a_json_script_and_hostile_text_is_escaped() -> None:
 
 
 def test_every_input_and_select_has_a_label() -> None:
-    elements = parse(render(io_trace("windows-2000")))
+    elements = parse(render(io_trace("windows-no-integration-services")))
     fields = [attrs for tag, attrs in elements.tags if tag in ("input", "select", "textarea")]
     assert len(fields) >= 3, "step number, speed and kind filter"
     for attrs in fields:
@@ -86,7 +86,7 @@ def test_every_input_and_select_has_a_label() -> None:
 
 
 def test_controls_are_hidden_until_the_script_runs_and_have_text_labels() -> None:
-    html = render(io_trace("windows-2000"))
+    html = render(io_trace("windows-no-integration-services"))
     assert re.search(r'<div class="tv-controls" data-tv-controls hidden>', html)
     for text in ("First", "Back", "Play", "Forward", "Last", "Go"):
         assert re.search(rf"<button [^>]*>{text}</button>", html), text
@@ -94,7 +94,7 @@ def test_controls_are_hidden_until_the_script_runs_and_have_text_labels() -> Non
 
 
 def test_the_diagram_has_a_box_per_component_and_highlights_step_one() -> None:
-    trace = io_trace("windows-2000")
+    trace = io_trace("windows-no-integration-services")
     elements = parse(render(trace))
     boxes = {attrs["data-box"]: attrs for tag, attrs in elements.tags if tag == "g" and attrs.get("data-box")}
     for event in trace["events"]:
@@ -108,7 +108,7 @@ def test_the_diagram_has_a_box_per_component_and_highlights_step_one() -> None:
 
 
 def test_step_one_is_current_and_its_detail_is_shown() -> None:
-    trace = io_trace("windows-2000")
+    trace = io_trace("windows-no-integration-services")
     html = render(trace)
     assert html.count('aria-current="step"') == 1
     assert re.search(r'<a href="#tv-a-step-1" data-step="1" aria-current="step">', html)
@@ -119,7 +119,7 @@ def test_step_one_is_current_and_its_detail_is_shown() -> None:
 
 
 def test_two_viewers_on_one_page_have_distinct_ids() -> None:
-    a = parse(render(io_trace("windows-2000"), "a"))
+    a = parse(render(io_trace("windows-no-integration-services"), "a"))
     b = parse(render(io_trace("windows-enlightened"), "b", "Synthetic"))
     ids_a = {attrs["id"] for _, attrs in a.tags if attrs.get("id")}
     ids_b = {attrs["id"] for _, attrs in b.tags if attrs.get("id")}

@@ -20,7 +20,7 @@ from labs.trace_layout import align_traces
 
 GUESTS = {
     # guest: (synthetic devices, Linux, Xen hypercall adapter)
-    "windows-2000": (False, False, False),
+    "windows-no-integration-services": (False, False, False),
     "windows-enlightened": (True, False, False),
     "linux-ic-2.1": (True, True, False),
     "linux-xen": (True, True, True),
@@ -28,7 +28,11 @@ GUESTS = {
 
 
 def io_trace(
-    guest: str = "windows-2000", device: str = "disk", op_kind: str = "write", nbytes: int = 102400, vm: str = "vm1"
+    guest: str = "windows-no-integration-services",
+    device: str = "disk",
+    op_kind: str = "write",
+    nbytes: int = 102400,
+    vm: str = "vm1",
 ) -> dict[str, Any]:
     """One simulated I/O as the dict the trace viewer takes: events, counters, path, vm, guest, params."""
     synthetic, linux, adapter = GUESTS[guest]
@@ -79,7 +83,7 @@ PAGE = """{% extends "base.html" %}{% load static %}
 
 @require_GET
 def compare_page(request: HttpRequest) -> HttpResponse:
-    trace_a = io_trace("windows-2000")
+    trace_a = io_trace("windows-no-integration-services")
     trace_b = io_trace("windows-enlightened")
     alignment = align_traces(trace_a["events"], trace_b["events"])
     context = {"trace_a": trace_a, "trace_b": trace_b, "alignment": alignment}
@@ -88,7 +92,8 @@ def compare_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def single_page(request: HttpRequest) -> HttpResponse:
-    context = {"trace_a": io_trace(request.GET.get("guest", "windows-2000"), request.GET.get("device", "disk"))}
+    guest = request.GET.get("guest", "windows-no-integration-services")
+    context = {"trace_a": io_trace(guest, request.GET.get("device", "disk"))}
     return HttpResponse(engines["django"].from_string(PAGE).render(context, request))
 
 

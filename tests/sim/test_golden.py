@@ -61,7 +61,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     ]),
     "two-vms-io": _replay("two-vms-io.yaml", None, [
         {"op": "io", "vm": "web01", "op_kind": "write", "bytes": 102400},
-        {"op": "io", "vm": "legacy-w2k", "op_kind": "write", "bytes": 4096},
+        {"op": "io", "vm": "setup-w2k3", "op_kind": "write", "bytes": 4096},
         {"op": "vm.state", "vm": "web01", "requested_state": 32769},
         {"op": "wmi.query", "wql": "SELECT Name, EnabledState, ProcessID FROM Msvm_ComputerSystem"},
     ]),

@@ -8,8 +8,10 @@ import pytest
 
 from labs.sim.errors import InvalidParameter
 from labs.sim.guests import (
+    BACKUP_CONDITIONS,
     GUEST_KINDS,
     GUEST_LABELS,
+    BackupConditions,
     backup_outcome,
     features,
     heartbeat,
@@ -20,7 +22,15 @@ from labs.sim.guests import (
 
 
 def test_kinds_and_labels() -> None:
-    assert GUEST_KINDS == ("windows-enlightened", "windows-2000", "linux-xen", "linux-ic-2.0", "linux-ic-2.1")
+    assert GUEST_KINDS == (
+        "windows-enlightened",
+        "windows-xp",
+        "windows-2000-server",
+        "windows-no-integration-services",
+        "linux-xen",
+        "linux-ic-2.0",
+        "linux-ic-2.1",
+    )
     assert set(GUEST_LABELS) == set(GUEST_KINDS)
     for kind in GUEST_KINDS:
         assert features(kind).label == GUEST_LABELS[kind]
@@ -55,9 +65,37 @@ def test_ic_20_vs_21_matrix() -> None:
 def test_windows_guests() -> None:
     win = features("windows-enlightened")
     assert win.enlightened and win.vss_backup and win.shutdown_ic and win.time_sync and win.heartbeat and win.kvp
-    old = features("windows-2000")
-    assert not old.enlightened and old.ic_version is None
-    assert not (old.synthetic_storage or old.synthetic_network or old.shutdown_ic or old.vss_backup)
+    bare = features("windows-no-integration-services")
+    assert not bare.enlightened and bare.ic_version is None
+    assert not (bare.synthetic_storage or bare.synthetic_network or bare.shutdown_ic or bare.vss_backup)
+    assert "without Integration Services" in bare.label
+
+
+def test_windows_2000_server_sp4_has_integration_services_but_no_backup_service() -> None:
+    w2k = features("windows-2000-server")
+    assert w2k.enlightened and w2k.synthetic_storage and w2k.synthetic_network
+    assert w2k.shutdown_ic and w2k.time_sync and w2k.heartbeat
+    assert not w2k.vss_backup and w2k.max_vcpus == 1
+    assert "Windows 2000 Server SP4" in w2k.supported_distributions
+
+
+def test_xp_is_no_longer_listed_as_backing_up_online() -> None:
+    assert not any("XP" in d for d in features("windows-enlightened").supported_distributions)
+    xp = features("windows-xp")
+    assert xp.enlightened and not xp.vss_backup and xp.max_vcpus == 1
+    assert backup_outcome("windows-xp", running=True).mode == "saved-state"
+
+
+def test_no_label_says_windows_server_2000() -> None:
+    for kind in GUEST_KINDS:
+        assert "Windows Server 2000" not in json.dumps(features(kind).to_dict())
+
+
+def test_the_old_windows_2000_kind_names_its_replacements() -> None:
+    with pytest.raises(InvalidParameter) as exc:
+        features("windows-2000")
+    assert "windows-no-integration-services" in exc.value.message
+    assert "windows-2000-server" in exc.value.message
 
 
 def test_xen_enabled_linux_uses_the_hypercall_adapter() -> None:
@@ -77,7 +115,7 @@ def test_unknown_kind_lists_the_valid_ones() -> None:
         shutdown_outcome("freebsd")
 
 
-@pytest.mark.parametrize("kind", ["windows-2000", "linux-xen", "linux-ic-2.0"])
+@pytest.mark.parametrize("kind", ["windows-no-integration-services", "linux-xen", "linux-ic-2.0"])
 def test_shutdown_fails_without_the_ic(kind: str) -> None:
     out = shutdown_outcome(kind)
     assert not out.ok
@@ -87,7 +125,7 @@ def test_shutdown_fails_without_the_ic(kind: str) -> None:
 
 def test_shutdown_reason_names_the_ic_version() -> None:
     assert "v2.0" in shutdown_outcome("linux-ic-2.0").reason
-    assert "no integration components" in shutdown_outcome("windows-2000").reason
+    assert "no integration components" in shutdown_outcome("windows-no-integration-services").reason
 
 
 @pytest.mark.parametrize("kind", ["windows-enlightened", "linux-ic-2.1"])
@@ -95,13 +133,46 @@ def test_shutdown_works_with_the_ic(kind: str) -> None:
     assert shutdown_outcome(kind).ok
 
 
-def test_backup_online_vs_saved_state_vs_offline() -> None:
-    assert backup_outcome("windows-enlightened", running=True).mode == "online"
+def test_backup_online_vs_saved_state_vs_files_copied() -> None:
+    online = backup_outcome("windows-enlightened", running=True)
+    assert online.mode == "online" and online.method == "Backup Using Child Partition Snapshot"
+    assert online.failed is None and all(c["met"] for c in online.conditions)
     saved = backup_outcome("linux-ic-2.1", running=True)
-    assert saved.mode == "saved-state" and "briefly interrupted" in saved.reason and "VSS" in saved.reason
-    assert backup_outcome("windows-2000", running=True).mode == "saved-state"
+    assert saved.mode == "saved-state" and saved.method == "Backup Using Saved State"
+    assert "briefly interrupted" in saved.reason and saved.failed == "backup-is-installed"
+    assert backup_outcome("windows-2000-server", running=True).failed == "backup-is-installed"
+    assert "Windows 2000" in backup_outcome("windows-2000-server", running=True).reason
     for kind in GUEST_KINDS:
-        assert backup_outcome(kind, running=False).mode == "offline"
+        off = backup_outcome(kind, running=False)
+        assert off.mode == "vm-off" and "copies its files" in off.reason
+
+
+@pytest.mark.parametrize(
+    ("setting", "condition"),
+    [
+        ("backup_service_running", "backup-is-running"),
+        ("snapshot_on_vhd_volume", "snapshot-location-same-volume"),
+        ("basic_disks_only", "basic-disks-only"),
+        ("volumes_support_shadow_copies", "volumes-support-shadow-copies"),
+    ],
+)
+def test_every_online_condition_can_force_saved_state_and_is_named(setting: str, condition: str) -> None:
+    out = backup_outcome("windows-enlightened", running=True, settings=BackupConditions(**{setting: False}))
+    assert out.mode == "saved-state" and out.failed == condition
+    assert [c["condition"] for c in out.conditions if not c["met"]] == [condition]
+
+
+def test_dpm_adds_two_conditions() -> None:
+    group_offline = BackupConditions(cluster_group_online=False)
+    assert backup_outcome("windows-enlightened", True, group_offline).mode == "online"  # not checked without DPM
+    dpm = backup_outcome("windows-enlightened", True, group_offline, app="dpm")
+    assert dpm.mode == "saved-state" and dpm.failed == "cluster-group-online"
+    assert len(dpm.conditions) == len(BACKUP_CONDITIONS) == 8
+
+
+def test_a_paused_vm_fails_the_running_condition() -> None:
+    out = backup_outcome("windows-enlightened", running=False, vm_off=False)
+    assert out.mode == "saved-state" and out.failed == "vm-running"
 
 
 def test_backup_rejects_non_bool_running() -> None:

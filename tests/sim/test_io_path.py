@@ -154,7 +154,7 @@ def test_cost_model_overrides_change_the_arithmetic() -> None:
 
 GUEST_PATHS = [
     ("windows-enlightened", "synthetic", "storflt.sys"),
-    ("windows-2000", "emulated", None),
+    ("windows-no-integration-services", "emulated", None),
     ("linux-xen", "synthetic", "blkvsc"),
     ("linux-ic-2.0", "synthetic", "blkvsc"),
     ("linux-ic-2.1", "synthetic", "blkvsc"),
@@ -173,12 +173,12 @@ def test_each_guest_kind_uses_its_path(guest: str, path: str, vsc: str | None) -
         assert any(e["kind"] == "hypercall_adapter" for e in h.trace.events)
 
 
-@pytest.mark.parametrize("guest", ["windows-enlightened", "windows-2000"])
+@pytest.mark.parametrize("guest", ["windows-enlightened", "windows-no-integration-services"])
 def test_nic_paths(guest: str) -> None:
     h = Host({"vms": [{"name": "g", "guest": guest, "state": "running"}]})
     result: dict[str, Any] = apply(h, {"op": "io", "vm": "g", "op_kind": "write", "bytes": 3000, "device": "nic"})
     events = h.trace.events[result["first_seq"] - 1:]
-    if guest == "windows-2000":
+    if guest == "windows-no-integration-services":
         assert result["path"] == "emulated" and result["counters"]["port_accesses"] == 2 * 3
         assert any("DEC 21140" in str(e["summary"]) for e in events)
     else:
@@ -196,3 +196,32 @@ def test_io_validation() -> None:
         assert err.value.path == path
     with pytest.raises(InvalidState):
         apply(h, {"op": "io", "vm": "off", "op_kind": "write", "bytes": 10})
+
+
+def test_emulated_nic_trace_names_the_dec_21140_driver_and_emulator_not_ide() -> None:
+    r = io_report("emulated", "write", 3000, "nic")
+    port_events = [e for e in r["events"] if e["kind"] in ("port_io", "emulate")]
+    assert port_events
+    for e in port_events:
+        assert "IDE" not in e["summary"], e["summary"]
+        assert e["component"] != "atapi.sys"
+    guest_io = [e for e in port_events if e["kind"] == "port_io"]
+    assert all(e["component"] == "dc21x4.sys" and "The DEC 21140 driver" in e["summary"] for e in guest_io)
+    assert all("vmwp.exe's DEC 21140 network adapter emulator" in e["summary"]
+               for e in port_events if e["kind"] == "emulate")
+
+
+def test_emulated_disk_trace_still_names_the_ide_driver() -> None:
+    r = io_report("emulated", "write", 4 * KB)
+    assert {e["component"] for e in r["events"] if e["kind"] == "port_io"} == {"atapi.sys"}
+
+
+def test_one_crossings_model_the_arithmetic_states_what_the_trace_counts() -> None:
+    """40 port accesses -> 80 crossings; + 4 completions -> 88 in the root; + the guest's own call -> 90."""
+    r = io_report("emulated", "write", 100 * KB)
+    a, c = r["params"]["arithmetic"], r["counters"]
+    assert (a["port_accesses"], a["port_access_crossings"], a["root_user_transitions"]) == (40, 80, 88)
+    assert a["user_kernel_transitions"] == c["user_kernel_transitions"] == 90
+    assert a["root_user_transitions"] == c["root_user_transitions"] == 88
+    assert a["vmwp_round_trips"] == c["vmwp_round_trips"] == 44
+    assert "seed" not in a["note"].lower()

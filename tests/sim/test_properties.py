@@ -24,7 +24,7 @@ SCENARIO: dict[str, Any] = {
     },
     "vms": [
         {"name": "a", "guest": "windows-enlightened", "memory_mb": 1024, "scope": "Lab"},
-        {"name": "b", "guest": "windows-2000", "memory_mb": 1024},
+        {"name": "b", "guest": "windows-no-integration-services", "memory_mb": 1024},
         {"name": "c", "guest": "linux-ic-2.0", "memory_mb": 1024, "state": "running"},
     ],
 }
@@ -107,7 +107,7 @@ def test_synthetic_request_count_and_no_root_user_mode(nbytes: int, op_kind: str
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 1_000_000))
 def test_emulated_crossings_are_twice_the_port_accesses_plus_completions(nbytes: int) -> None:
-    h = Host({"vms": [{"name": "v", "guest": "windows-2000", "state": "running"}]})
+    h = Host({"vms": [{"name": "v", "guest": "windows-no-integration-services", "state": "running"}]})
     r = apply(h, {"op": "io", "vm": "v", "op_kind": "write", "bytes": nbytes})
     c = r["counters"]
     commands = r["arithmetic"]["commands"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labs.sim.actions import apply
-from labs.sim.errors import AccessDenied, InvalidParameter, InvalidState, NotSupported, OutOfMemory
+from labs.sim.errors import AccessDenied, InvalidParameter, InvalidState, NotSupported, OutOfMemory, ScenarioError
 from labs.sim.host import Host
 from labs.sim.wmi import TRANSITIONS
 
@@ -106,11 +106,38 @@ def test_graceful_shutdown_needs_the_shutdown_ic() -> None:
 
 
 def test_backup_modes() -> None:
-    h = Host({"vms": [{"name": "w", "state": "running"}, {"name": "old", "guest": "windows-2000",
+    h = Host({"vms": [{"name": "w", "state": "running"}, {"name": "old", "guest": "windows-no-integration-services",
                                                           "state": "running"}, {"name": "off"}]})
     assert apply(h, {"op": "vm.backup", "vm": "w"})["mode"] == "online"
     assert apply(h, {"op": "vm.backup", "vm": "old"})["mode"] == "saved-state"
-    assert apply(h, {"op": "vm.backup", "vm": "off"})["mode"] == "offline"
+    assert apply(h, {"op": "vm.backup", "vm": "off"})["mode"] == "vm-off"
+
+
+def test_backup_reads_the_scenario_conditions_and_names_the_failed_one() -> None:
+    h = Host({"vms": [
+        {"name": "w", "state": "running", "backup": {"snapshot_on_vhd_volume": False}},
+        {"name": "xp", "guest": "windows-xp", "state": "running"},
+        {"name": "p", "state": "paused"},
+        {"name": "c", "state": "running", "backup": {"cluster_group_online": False}},
+    ]})
+    w = apply(h, {"op": "vm.backup", "vm": "w"})
+    assert w["mode"] == "saved-state" and w["failed"] == "snapshot-location-same-volume"
+    assert w["method"] == "Backup Using Saved State" and "another volume" in w["reason"]
+    assert apply(h, {"op": "vm.backup", "vm": "xp"})["failed"] == "backup-is-installed"
+    assert apply(h, {"op": "vm.backup", "vm": "p"})["failed"] == "vm-running"
+    assert apply(h, {"op": "vm.backup", "vm": "c"})["mode"] == "online"
+    dpm = apply(h, {"op": "vm.backup", "vm": "c", "app": "dpm"})
+    assert dpm["mode"] == "saved-state" and dpm["failed"] == "cluster-group-online"
+    with pytest.raises(InvalidParameter):
+        apply(h, {"op": "vm.backup", "vm": "c", "app": "ntbackup"})
+
+
+def test_the_old_windows_2000_kind_is_refused_with_its_replacements() -> None:
+    with pytest.raises(ScenarioError, match="windows-no-integration-services"):
+        Host({"vms": [{"name": "old", "guest": "windows-2000"}]})
+    h = Host({})
+    with pytest.raises(InvalidParameter, match="windows-2000-server"):
+        apply(h, {"op": "vm.define", "name": "x", "guest": "windows-2000", "memory_mb": 512})
 
 
 def test_out_of_memory_is_32778() -> None:

@@ -59,7 +59,7 @@ def test_control_messages_use_post_message_and_there_is_no_vmbus_hypercall() -> 
 
 
 def test_non_enlightened_guest_has_no_vmbus() -> None:
-    h, events = start("windows-2000")
+    h, events = start("windows-no-integration-services")
     assert not [e for e in events if e["kind"].startswith("vmbus")]
     assert h.vm("g").channels == []
 
