@@ -177,8 +177,10 @@ def test_the_crossings_quiz_answer_is_the_simulators_root_count() -> None:
 def test_the_io_trap_answer_key_and_diagram_state_the_simulators_numbers() -> None:
     counters = emulated_write()["counters"]
     key = (COURSE / "labs" / "io-trap-trace" / "answer-key.md").read_text()
-    total = counters["user_kernel_transitions"]
-    assert re.search(rf"\bit is {total}\b", key), "the answer key's emulated-transitions total"
+    root, total = counters["root_user_transitions"], counters["user_kernel_transitions"]
+    assert re.search(rf"\bit is {root}\b", key), "the answer key's emulated-root-crossings value"
+    assert re.search(rf"`user_kernel_transitions` shows {total}\b", key), "the answer key's total with the guest's call"
+    assert re.search(rf"\bit\s+is {counters['port_accesses']}\b", key), "the answer key's port accesses"
     svg = _svg_text((COURSE / "images" / "03-emulated-vs-synthetic-path.svg").read_bytes())
     assert f"{counters['port_accesses']} per 100 KB write" in svg
 
