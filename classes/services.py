@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -26,6 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from classes import pacing
 from classes.models import Class, ClassModule, HandRaise, Membership, ResetLog, new_join_code
+from core import ratelimit
 from courseware.models import Course, Module, Progress, Quiz, QuizAttempt
 from labs.models import Lab, LabAttempt
 
@@ -160,17 +160,13 @@ def class_join(user: User, code: str, via: str = Membership.Via.CODE) -> tuple[C
     """Join the class whose code is `code`: (class, True if newly joined). Raises JoinError with a clear message,
     or JoinRateLimitedError after too many wrong codes."""
     key = _failures_key(user)
-    if int(cache.get(key, 0)) >= JOIN_FAILURE_LIMIT:
+    if ratelimit.count(key) >= JOIN_FAILURE_LIMIT:
         raise JoinRateLimitedError(
             "Too many wrong join codes. Wait 10 minutes, then try again; your instructor can also add you directly."
         )
     klass = Class.objects.select_related("course").filter(join_code=normalise_code(code)).first()
     if klass is None:
-        if cache.add(key, 1, JOIN_FAILURE_WINDOW_SECONDS) is False:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, JOIN_FAILURE_WINDOW_SECONDS)
+        ratelimit.hit(key, JOIN_FAILURE_WINDOW_SECONDS)
         raise JoinError("No class has this join code. Check the code with your instructor (letters and digits).")
     if klass.code_expired:
         raise JoinError(

@@ -202,6 +202,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_VERBOSE = False
+# Sign-ups per client address (a classroom behind one NAT address may need more): every POST counts.
+SIGNUP_LIMIT = env_int("SIGNUP_LIMIT", 10, minimum=1, maximum=10_000)
+SIGNUP_WINDOW_MINUTES = env_int("SIGNUP_WINDOW_MINUTES", 10, minimum=1, maximum=24 * 60)
 
 # --- Internationalisation, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en"
