@@ -8,7 +8,9 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+
+from core.http import HtmxHttpRequest
 
 View = Callable[..., HttpResponse]
 
@@ -18,8 +20,8 @@ def instructor_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_instructor:  # type: ignore[union-attr]
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_instructor:
             raise PermissionDenied("This page is for instructors.")
         return view(request, *args, **kwargs)
 

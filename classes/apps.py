@@ -11,7 +11,12 @@ class ClassesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from classes import pacing
+        from classes.access import ClassRules
         from classes.models import Membership
+        from core import access
+
+        # Who may open what, and who sees whose work: the class rules answer core.access's questions.
+        access.register(ClassRules())
 
         user_logged_in.connect(pacing.refresh_on_login, dispatch_uid="classes.pacing.refresh_on_login")
         # Memberships changed one by one (the admin, a deleted class) refresh it too; bulk adds refresh explicitly.

@@ -22,4 +22,6 @@ urlpatterns = [
     path("<int:class_id>/notes/", views.notes, name="notes"),
     path("<int:class_id>/hand", views.hand, name="hand"),
     path("<int:class_id>/hands/<int:hand_id>/resolve", views.hand_resolve, name="hand_resolve"),
+    path("attempts/<int:attempt_id>/replay/", views.attempt_replay, name="replay"),
+    path("attempts/<int:attempt_id>/replay/runs/<int:run_id>/trace/", views.replay_trace, name="replay_trace"),
 ]

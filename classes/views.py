@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.permissions import instructor_required
 from classes import forms, services
@@ -27,12 +26,9 @@ from classes.dashboard import (
 )
 from classes.gradebook import export_request, gradebook_columns, gradebook_rows
 from classes.models import Class, Export, Membership
+from core.http import HtmxHttpRequest
 from courseware.models import Item, Module, Quiz
-from labs.models import Lab
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from labs.models import Lab, LabRun
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -41,25 +37,25 @@ def _see_other(url: str) -> HttpResponse:
     return response
 
 
-def _join_url(request: HttpRequest, klass: Class) -> str:
+def _join_url(request: HtmxHttpRequest, klass: Class) -> str:
     return request.build_absolute_uri(reverse("classes:join_link", args=[klass.join_code]))
 
 
 @login_required
 @require_GET
-def class_list(request: HttpRequest) -> HttpResponse:
+def class_list(request: HtmxHttpRequest) -> HttpResponse:
     taught, joined = services.classes_for_user(request.user)
     return render(request, "classes/list.html", {"taught": taught, "joined": joined})
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
-def class_new(request: HttpRequest) -> HttpResponse:
+def class_new(request: HtmxHttpRequest) -> HttpResponse:
     form = forms.ClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         klass = services.class_create(
-            request.user,  # type: ignore[arg-type]
+            request.user,
             data["course"], data["title"], data["starts_on"], data["ends_on"], data["paced"],
         )  # fmt: skip
         messages.success(request, f"Class created. Students join with the code {klass.join_code}.")
@@ -71,7 +67,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def class_detail(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """The live dashboard for the class's instructors; a student's own class page for its students."""
-    if request.user.is_instructor:  # type: ignore[union-attr]
+    if request.user.is_instructor:
         try:
             klass = services.class_get_for_instructor(request.user, class_id)
         except Http404:
@@ -86,8 +82,8 @@ def class_detail(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
         {
             "klass": klass,
             "columns": columns,
-            "rows": gradebook_rows(klass, columns, only=request.user),  # type: ignore[arg-type]
-            "hand": services.open_hand(klass, request.user),  # type: ignore[arg-type]
+            "rows": gradebook_rows(klass, columns, only=request.user),
+            "hand": services.open_hand(klass, request.user),
             "hand_form": forms.HandForm(),
             "modules": services.modules_with_state(klass) if klass.paced else [],
         },
@@ -125,11 +121,11 @@ def heatmap(request: HtmxHttpRequest, class_id: int, lab: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
+def gradebook(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """All rows for the class's instructors; a student sees only their own row."""
     klass, teaching = _class_for_either(request, class_id)
     columns = gradebook_columns(klass)
-    rows = gradebook_rows(klass, columns, only=None if teaching else request.user)  # type: ignore[arg-type]
+    rows = gradebook_rows(klass, columns, only=None if teaching else request.user)
     context = {"klass": klass, "columns": columns, "rows": rows, "teaching": teaching}
     if teaching:
         context.update(_exports_context(klass))
@@ -144,14 +140,14 @@ def _exports_context(klass: Class) -> dict[str, object]:
 
 @login_required
 @require_GET
-def exports(request: HttpRequest, class_id: int) -> HttpResponse:
+def exports(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """The export list alone: the gradebook polls it while an export is being built, then stops."""
     klass = services.class_get_for_instructor(request.user, class_id)
     return render(request, "classes/gradebook.html#exports", _exports_context(klass))
 
 
-def _class_for_either(request: HttpRequest, class_id: int) -> tuple[Class, bool]:
-    if request.user.is_instructor:  # type: ignore[union-attr]
+def _class_for_either(request: HtmxHttpRequest, class_id: int) -> tuple[Class, bool]:
+    if request.user.is_instructor:
         try:
             return services.class_get_for_instructor(request.user, class_id), True
         except Http404:
@@ -161,9 +157,9 @@ def _class_for_either(request: HttpRequest, class_id: int) -> tuple[Class, bool]
 
 @login_required
 @require_POST
-def gradebook_export(request: HttpRequest, class_id: int) -> HttpResponse:
+def gradebook_export(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
-    export = export_request(klass, request.user)  # type: ignore[arg-type]
+    export = export_request(klass, request.user)
     if export.status == Export.Status.READY:
         messages.success(request, f"The CSV of {export.rows} students is ready.")
     else:
@@ -173,7 +169,7 @@ def gradebook_export(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_download(request: HttpRequest, class_id: int, export_id: int) -> HttpResponse:
+def export_download(request: HtmxHttpRequest, class_id: int, export_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     export = get_object_or_404(Export.objects.filter(klass=klass), pk=export_id, status=Export.Status.READY)
     response = HttpResponse(bytes(export.content), content_type="text/csv; charset=utf-8")
@@ -183,7 +179,7 @@ def export_download(request: HttpRequest, class_id: int, export_id: int) -> Http
 
 @login_required
 @require_GET
-def student(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
+def student(request: HtmxHttpRequest, class_id: int, user_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     membership = services.student_get_for_class(klass, user_id)
     context = {"klass": klass, "student": membership.user, "membership": membership}
@@ -193,7 +189,7 @@ def student(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def student_reset(request: HttpRequest, class_id: int, user_id: int, kind: str) -> HttpResponse:
+def student_reset(request: HtmxHttpRequest, class_id: int, user_id: int, kind: str) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     membership = services.student_get_for_class(klass, user_id)
     form = forms.ResetForm(request.POST)
@@ -207,10 +203,10 @@ def student_reset(request: HttpRequest, class_id: int, user_id: int, kind: str) 
     try:
         if kind == "lab":
             lab = services.lab_for_class(klass, slug)
-            services.lab_reset_for_student(klass, membership.user, lab, request.user, reason)  # type: ignore[arg-type]
+            services.lab_reset_for_student(klass, membership.user, lab, request.user, reason)
         else:
             quiz = get_object_or_404(Quiz.objects.select_related("item"), item__course=klass.course, item__slug=slug)
-            services.quiz_reset_for_student(klass, membership.user, quiz, request.user, reason)  # type: ignore[arg-type]
+            services.quiz_reset_for_student(klass, membership.user, quiz, request.user, reason)
     except ValueError as error:
         messages.error(request, str(error))
         return _see_other(back)
@@ -220,17 +216,17 @@ def student_reset(request: HttpRequest, class_id: int, user_id: int, kind: str) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pacing(request: HttpRequest, class_id: int) -> HttpResponse:
+def pacing(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "open_all":
-            services.modules_open_all(klass, request.user)  # type: ignore[arg-type]
+            services.modules_open_all(klass, request.user)
             messages.success(request, "Every module is open for the class.")
         elif action in ("open", "close"):
             module = get_object_or_404(Module, course_id=klass.course_id, pk=request.POST.get("module") or 0)
             if action == "open":
-                services.module_open(klass, module, request.user)  # type: ignore[arg-type]
+                services.module_open(klass, module, request.user)
             else:
                 services.module_close(klass, module)
             messages.success(request, f"{module.title}: {'opened' if action == 'open' else 'closed'}.")
@@ -244,7 +240,7 @@ def pacing(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def manage(request: HttpRequest, class_id: int) -> HttpResponse:
+def manage(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """Join code and link, adding students from a CSV, and co-instructors."""
     klass = services.class_get_for_instructor(request.user, class_id)
     csv_form, instructor_form = forms.CsvForm(), forms.InstructorForm()
@@ -285,7 +281,7 @@ def manage(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def join(request: HttpRequest) -> HttpResponse:
+def join(request: HtmxHttpRequest) -> HttpResponse:
     form = forms.JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _join(request, form.cleaned_data["code"], Membership.Via.CODE, form)
@@ -294,7 +290,7 @@ def join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def join_link(request: HttpRequest, code: str) -> HttpResponse:
+def join_link(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """The join link: GET shows the class and a button (a link alone never changes anything); POST joins."""
     form = forms.JoinForm(initial={"code": code})
     if request.method == "POST":
@@ -303,9 +299,9 @@ def join_link(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "classes/join.html", {"form": form, "link_class": klass, "code": code})
 
 
-def _join(request: HttpRequest, code: str, via: str, form: forms.JoinForm) -> HttpResponse:
+def _join(request: HtmxHttpRequest, code: str, via: str, form: forms.JoinForm) -> HttpResponse:
     try:
-        klass, created = services.class_join(request.user, code, via)  # type: ignore[arg-type]
+        klass, created = services.class_join(request.user, code, via)
     except services.JoinRateLimitedError as error:
         return render(request, "classes/join.html", {"form": form, "error": str(error)}, status=429)
     except services.JoinError as error:
@@ -316,7 +312,7 @@ def _join(request: HttpRequest, code: str, via: str, form: forms.JoinForm) -> Ht
 
 @login_required
 @require_GET
-def notes(request: HttpRequest, class_id: int) -> HttpResponse:
+def notes(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """The course's instructor overview, lesson notes and lab answer keys, for the class's instructors; printable."""
     klass = services.class_get_for_instructor(request.user, class_id)
     lessons = (
@@ -334,16 +330,16 @@ def notes(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def hand(request: HttpRequest, class_id: int) -> HttpResponse:
+def hand(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """A student raises (or lowers) their hand; it appears in the instructors' queue."""
     klass = services.class_get_for_member(request.user, class_id)
     if request.POST.get("action") == "lower":
-        services.hand_lower(klass, request.user)  # type: ignore[arg-type]
+        services.hand_lower(klass, request.user)
         messages.success(request, "Hand lowered.")
     else:
         form = forms.HandForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        services.hand_raise(klass, request.user, note)  # type: ignore[arg-type]
+        services.hand_raise(klass, request.user, note)
         messages.success(request, "Hand raised: your instructor sees it on their dashboard.")
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
@@ -355,5 +351,37 @@ def hand(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_POST
 def hand_resolve(request: HtmxHttpRequest, class_id: int, hand_id: int) -> HttpResponse:
     klass = services.class_get_for_instructor(request.user, class_id)
-    services.hand_resolve(klass, hand_id, request.user)  # type: ignore[arg-type]
+    services.hand_resolve(klass, hand_id, request.user)
     return _see_other(reverse("classes:detail", args=[klass.pk]) + "#hands")
+
+
+@instructor_required
+@require_GET
+def attempt_replay(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
+    """An instructor's read-only view of an attempt of a student in one of their classes (staff: any attempt)."""
+    attempt = services.lab_attempt_get_for_instructor(request.user, attempt_id)
+    runs = list(attempt.runs.select_related("action").order_by("created_at", "pk"))
+    for run in runs:
+        setattr(run, "replay_trace_url", reverse("classes:replay_trace", args=[attempt.pk, run.pk]))  # noqa: B010
+    context = {"attempt": attempt, "lab": attempt.lab, "actions": attempt.actions.all(), "runs": runs}
+    return render(request, "classes/replay.html", context)
+
+
+@instructor_required
+@require_GET
+def replay_trace(request: HtmxHttpRequest, attempt_id: int, run_id: int) -> HttpResponse:
+    """The trace of one run of a student's attempt, for the instructors of that student's class (read-only)."""
+    attempt = services.lab_attempt_get_for_instructor(request.user, attempt_id)
+    run = get_object_or_404(LabRun.objects.select_related("action"), pk=run_id, attempt=attempt)
+    trace = run.io_trace()
+    if trace is None:
+        raise Http404("This run has no I/O trace.")
+    context = {
+        "run": run,
+        "attempt": attempt,
+        "lab": attempt.lab,
+        "trace": trace,
+        "replay": True,
+        "replay_url": reverse("classes:replay", args=[attempt.pk]),
+    }
+    return render(request, "labs/trace.html", context)

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.permissions import instructor_required
-from classes.pacing import require_open
-from classes.services import teaches_course
+from core import access
+from core.access import require_open
+from core.http import HtmxHttpRequest
 from courseware import grading, services
 from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 # Large course columns a lesson or quiz page never shows.
 HEAVY_COURSE_FIELDS = (
@@ -50,18 +45,18 @@ def _get_item(course_slug: str, item_slug: str, kind: str, *related: str) -> Ite
 
 
 @require_GET
-def catalog(request: HttpRequest) -> HttpResponse:
+def catalog(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        states = services.progress_for_user(request.user)  # type: ignore[arg-type]
+        states = services.progress_for_user(request.user)
     else:
         states = [services.CourseState(course=course) for course in Course.objects.all()]
     return render(request, "courseware/catalog.html", {"states": states})
 
 
 @require_GET
-def outline(request: HttpRequest, course: str) -> HttpResponse:
+def outline(request: HtmxHttpRequest, course: str) -> HttpResponse:
     course_obj = get_object_or_404(Course, slug=course)
-    state = services.progress_for_course(request.user, course_obj)  # type: ignore[arg-type]
+    state = services.progress_for_course(request.user, course_obj)
     return render(request, "courseware/outline.html", {"course": course_obj, "state": state})
 
 
@@ -77,7 +72,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     )
     require_open(request.user, item)
     progress = Progress.objects.filter(user=request.user, item=item).first()
-    progress = services.lesson_visit(request.user, item, progress)  # type: ignore[arg-type]
+    progress = services.lesson_visit(request.user, item, progress)
     neighbours = item.lesson.neighbours
     return render(
         request,
@@ -89,7 +84,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
             "progress": progress,
             "previous": neighbours.get("previous"),
             "next": neighbours.get("next"),
-            "show_instructor_notes": teaches_course(request.user, item.course_id),
+            "show_instructor_notes": access.teaches_course(request.user, item.course_id),
         },
     )
 
@@ -99,7 +94,7 @@ def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
 def lesson_complete(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     item = _get_item(course, lesson, Item.Kind.LESSON)
     require_open(request.user, item)
-    progress = services.lesson_mark_complete(request.user, item)  # type: ignore[arg-type]
+    progress = services.lesson_mark_complete(request.user, item)
     if request.htmx:
         return render(
             request, "courseware/lesson.html#complete", {"course": item.course, "item": item, "progress": progress}
@@ -108,16 +103,17 @@ def lesson_complete(request: HtmxHttpRequest, course: str, lesson: str) -> HttpR
 
 
 def _quiz_context(
-    request: HttpRequest, item: Item, quiz: Quiz, attempt: QuizAttempt | None, progress: Progress | None
+    request: HtmxHttpRequest, item: Item, quiz: Quiz, attempt: QuizAttempt | None, progress: Progress | None
 ) -> dict[str, object]:
     """Everything the quiz page shows; the key is only added when the show_answers policy allows it."""
+    attempts_left = services.quiz_attempts_left(quiz, progress)
     context: dict[str, object] = {
         "course": item.course,
         "item": item,
         "quiz": quiz,
         "attempt": attempt,
         "progress": progress,
-        "attempts_left": services.quiz_attempts_left(quiz, progress),
+        "attempts_left": attempts_left,
     }
     if attempt is None:
         return context
@@ -128,8 +124,7 @@ def _quiz_context(
         context["answers_visible"] = services.quiz_answers_visible(quiz, attempt, progress)
         if context["answers_visible"]:
             context["review"] = grading.reveal(quiz.questions, views, attempt.answers, attempt.results)
-        left = context["attempts_left"]
-        context["can_retry"] = left is None or left > 0  # type: ignore[operator]
+        context["can_retry"] = attempts_left is None or attempts_left > 0
     return context
 
 
@@ -148,7 +143,7 @@ def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
     error = ""
     if wants_new:
         try:
-            attempt = services.quiz_attempt_start(user, quiz_obj)  # type: ignore[arg-type]
+            attempt = services.quiz_attempt_start(user, quiz_obj)
         except services.AttemptsUsedUpError as exc:
             error = str(exc)
     context = _quiz_context(request, item, quiz_obj, attempt, progress)
@@ -159,7 +154,7 @@ def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
 @login_required
 @require_POST
 def quiz_submit(request: HtmxHttpRequest, course: str, quiz: str, attempt_id: int) -> HttpResponse:
-    attempt = services.quiz_attempt_for_user(request.user, course, quiz, attempt_id)  # type: ignore[arg-type]
+    attempt = services.quiz_attempt_for_user(request.user, course, quiz, attempt_id)
     if attempt is None:
         raise Http404("No such attempt of yours.")
     item = attempt.quiz.item
@@ -181,17 +176,17 @@ def quiz_submit(request: HtmxHttpRequest, course: str, quiz: str, attempt_id: in
 
 
 @require_GET
-def glossary(request: HttpRequest, course: str) -> HttpResponse:
+def glossary(request: HtmxHttpRequest, course: str) -> HttpResponse:
     course_obj = get_object_or_404(Course, slug=course)
     return render(request, "courseware/glossary.html", {"course": course_obj})
 
 
 @instructor_required
 @require_GET
-def instructor(request: HttpRequest, course: str) -> HttpResponse:
+def instructor(request: HtmxHttpRequest, course: str) -> HttpResponse:
     """The course's instructor overview and every lesson's instructor notes in teaching order, for printing."""
     course_obj = get_object_or_404(Course, slug=course)
-    if not teaches_course(request.user, course_obj.pk):
+    if not access.teaches_course(request.user, course_obj.pk):
         raise PermissionDenied(
             "Instructor notes and answer keys are for the instructors of this course's classes: create a class for it."
         )
@@ -210,7 +205,7 @@ def instructor(request: HttpRequest, course: str) -> HttpResponse:
 
 
 @require_GET
-def image(request: HttpRequest, course: str, path: str) -> HttpResponse:
+def image(request: HtmxHttpRequest, course: str, path: str) -> HttpResponse:
     """A course image by exact stored path (no filesystem access, so no traversal); SVG under a strict CSP."""
     if ".." in path.split("/"):
         raise Http404("No such image.")
@@ -230,6 +225,6 @@ def image(request: HttpRequest, course: str, path: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def my_progress(request: HttpRequest) -> HttpResponse:
-    states = services.progress_for_user(request.user)  # type: ignore[arg-type]
+def my_progress(request: HtmxHttpRequest) -> HttpResponse:
+    states = services.progress_for_user(request.user)
     return render(request, "courseware/my_progress.html", {"states": states})

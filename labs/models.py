@@ -7,6 +7,7 @@ action it evaluates, the broker only carries a nudge, and a sweeper re-sends run
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -149,3 +150,29 @@ class LabRun(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    def io_trace(self) -> dict[str, Any] | None:
+        """What the trace viewer draws for a passed `io` run (events, counters, path, VM, guest, arithmetic lines);
+        None for any other run."""
+        output = self.result.get("output") or {}
+        if self.status != LabRun.Status.PASSED or output.get("op") != "io":
+            return None
+        vm_name = output.get("vm")
+        guest = next(
+            (vm.get("guest") for vm in (self.result.get("state") or {}).get("vms", []) if vm.get("name") == vm_name), ""
+        )
+        return {
+            "events": self.result.get("events", []),
+            "counters": output.get("counters", {}),
+            "path": output.get("path"),
+            "vm": vm_name,
+            "guest": guest,
+            "params": {"arithmetic": _arithmetic_lines(output.get("arithmetic") or {})},
+        }
+
+
+def _arithmetic_lines(arithmetic: Any) -> list[str]:
+    lines = arithmetic.get("lines") if isinstance(arithmetic, dict) else None
+    if isinstance(lines, list):
+        return [str(line) for line in lines]
+    return [f"{key}: {value}" for key, value in sorted(arithmetic.items())] if isinstance(arithmetic, dict) else []

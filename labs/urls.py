@@ -12,8 +12,6 @@ urlpatterns = [
     path("labs/attempts/<int:attempt_id>/azman", views.azman_submit, name="azman"),
     path("labs/attempts/<int:attempt_id>/reset", views.attempt_reset, name="reset"),
     path("labs/attempts/<int:attempt_id>/compare/", views.compare, name="compare"),
-    path("labs/attempts/<int:attempt_id>/replay/", views.attempt_replay, name="replay"),
-    path("labs/attempts/<int:attempt_id>/replay/runs/<int:run_id>/trace/", views.replay_trace, name="replay_trace"),
     path("labs/runs/<int:run_id>/", views.run_status, name="run"),
     path("labs/runs/<int:run_id>/trace/", views.run_trace, name="trace"),
 ]

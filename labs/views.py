@@ -11,15 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from classes.pacing import require_open
-from classes.services import lab_attempt_get_for_instructor
+from core import access
+from core.access import require_open
+from core.http import HtmxHttpRequest
 from labs import console, engine, notify, services
 from labs.models import Lab, LabAttempt, LabRun
 
@@ -39,7 +39,7 @@ def _fresh_tokens() -> list[tuple[str, uuid.UUID]]:
     return [(token_id, uuid.uuid4()) for token_id in TOKEN_IDS]
 
 
-def _client_token(request: HttpRequest) -> uuid.UUID | None:
+def _client_token(request: HtmxHttpRequest) -> uuid.UUID | None:
     """The form's one-time token, or None when it is missing or forged."""
     try:
         return uuid.UUID(request.POST.get("client_token", ""))
@@ -48,7 +48,7 @@ def _client_token(request: HttpRequest) -> uuid.UUID | None:
 
 
 def _runs_response(
-    request: HttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
+    request: HtmxHttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
 ) -> HttpResponse:
     """The htmx answer to a submission: the new runs for the log, and fresh tokens for every form on the page."""
     context = {"runs": runs, "help_texts": help_texts, "fresh_tokens": _fresh_tokens(), "attempt": attempt}
@@ -78,23 +78,13 @@ def _latest_state(attempt: LabAttempt) -> dict[str, Any] | None:
     return run.result.get("state") if run else None
 
 
-def _class_for(user: Any, lab: Lab) -> Any:
-    """The learner's class for this lab's course, if any (no query for a self-paced learner)."""
-    from classes.models import Class
-    from classes.pacing import enrolled_course_ids
-
-    if lab.item.course_id not in enrolled_course_ids(user):
-        return None
-    return Class.objects.filter(memberships__user=user, course_id=lab.item.course_id).order_by("-pk").first()
-
-
 def _operation_names() -> list[str]:
     from labs.sim.azman import OPERATIONS
 
     return [OPERATIONS[key] for key in sorted(OPERATIONS)]
 
 
-def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: Any) -> dict[str, Any]:
+def _lab_context(request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, **extra: Any) -> dict[str, Any]:
     definition = engine.substitute(lab.definition, attempt.params)
     last_check = attempt.runs.filter(kind=LabRun.Kind.CHECK).order_by("-created_at", "-pk").first()
     checks = []
@@ -118,7 +108,7 @@ def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: A
         "help_text": None,
         "is_instructor": getattr(request.user, "is_instructor", False),
         "operations": _operation_names() if lab.definition.get("azman_form") else [],
-        "hand_class": _class_for(request.user, lab),
+        "help_action": access.help_action(request.user, lab.item.course_id),
         "azman_definition_forms": (("task", "task definition"), ("role", "role definition")),
         "token_ids": TOKEN_IDS,
         "tokens": {token_id: uuid.uuid4() for token_id in TOKEN_IDS},
@@ -129,7 +119,7 @@ def _lab_context(request: HttpRequest, lab: Lab, attempt: LabAttempt, **extra: A
 
 @login_required
 @require_GET
-def lab_page(request: HttpRequest, course: str, lab: str) -> HttpResponse:
+def lab_page(request: HtmxHttpRequest, course: str, lab: str) -> HttpResponse:
     lab_obj = _lab_for(course, lab)
     require_open(request.user, lab_obj.item)
     attempt = services.lab_attempt_current(request.user, lab_obj)
@@ -138,7 +128,7 @@ def lab_page(request: HttpRequest, course: str, lab: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def console_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)
     lab = attempt.lab
@@ -162,15 +152,15 @@ def console_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
         except ValueError as exc:
             return _console_error(request, lab, attempt, source, str(exc))
         runs.append(submission.run)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return _runs_response(request, attempt, list(reversed(runs)), help_texts)
     if help_texts and not runs:
         return render(request, "labs/lab.html", _lab_context(request, lab, attempt, help_text=help_texts))
     return redirect(_lab_url(lab))
 
 
-def _console_error(request: HttpRequest, lab: Lab, attempt: LabAttempt, source: str, message: str) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+def _console_error(request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, source: str, message: str) -> HttpResponse:
+    if request.htmx:
         response = render(request, "labs/_console_error.html", {"console_error": message})
         response["HX-Retarget"] = "#console-feedback"
         response["HX-Reswap"] = "innerHTML"
@@ -181,7 +171,7 @@ def _console_error(request: HttpRequest, lab: Lab, attempt: LabAttempt, source: 
 
 @login_required
 @require_POST
-def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def check_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)
     token = _client_token(request)
@@ -190,14 +180,14 @@ def check_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.status == LabAttempt.Status.RESET:
         return HttpResponseBadRequest("This attempt was reset: reload the lab to continue.")
     submission = services.lab_check_submit(attempt, token)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return _runs_response(request, attempt, [submission.run], [])
     return redirect(_lab_url(attempt.lab))
 
 
 @login_required
 @require_GET
-def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """A run (fragment for htmx, page otherwise); with ?wait=N a pending run is held until its result is stored
     or N seconds pass (at most LAB_RUN_WAIT_SECONDS): the long-poll that replaces polling (labs/notify.py)."""
     wait = request.GET.get("wait", "0")
@@ -209,14 +199,14 @@ def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
         if notify.wait_for_run(run.pk, finished.exists, min(int(wait), settings.LAB_RUN_WAIT_SECONDS)):
             run = services.lab_run_get_for_user(request.user, run_id)
     context = {"run": run, "attempt": run.attempt, "wait_seconds": settings.LAB_RUN_WAIT_SECONDS}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "labs/_run.html", context)
     return render(request, "labs/run.html", {**context, "lab": run.attempt.lab})
 
 
 @login_required
 @require_POST
-def hint_reveal(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def hint_reveal(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)
     check_id = request.POST.get("check", "")
@@ -224,7 +214,7 @@ def hint_reveal(request: HttpRequest, attempt_id: int) -> HttpResponse:
         hints = services.lab_hint_reveal(attempt, check_id)
     except KeyError:
         return HttpResponseBadRequest("This lab has no such check.")
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         check = engine.substitute(attempt.lab.check_by_id(check_id) or {}, attempt.params)
         return render(
             request,
@@ -241,7 +231,7 @@ def hint_reveal(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def attempt_reset(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_reset(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     if attempt.status == LabAttempt.Status.RESET:
         return redirect(_lab_url(attempt.lab))
@@ -251,9 +241,9 @@ def attempt_reset(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_trace(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_trace(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     run = services.lab_run_get_for_user(request.user, run_id)
-    trace = _trace_of(run)
+    trace = run.io_trace()
     if trace is None:
         raise Http404("This run has no I/O trace.")
     return render(
@@ -263,7 +253,7 @@ def run_trace(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def compare(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def compare(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     io_runs = [
         r
@@ -287,7 +277,7 @@ def compare(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if len(chosen) == 2:
         from labs.trace_layout import align_traces
 
-        trace_a, trace_b = _trace_of(chosen[0]), _trace_of(chosen[1])
+        trace_a, trace_b = chosen[0].io_trace(), chosen[1].io_trace()
         assert trace_a is not None and trace_b is not None
         context.update(
             {
@@ -299,53 +289,6 @@ def compare(request: HttpRequest, attempt_id: int) -> HttpResponse:
             }
         )
     return render(request, "labs/compare.html", context)
-
-
-def _trace_of(run: LabRun) -> dict[str, Any] | None:
-    output = run.result.get("output") or {}
-    if run.status != LabRun.Status.PASSED or output.get("op") != "io":
-        return None
-    return {
-        "events": run.result.get("events", []),
-        "counters": output.get("counters", {}),
-        "path": output.get("path"),
-        "vm": output.get("vm"),
-        "guest": next(
-            (
-                vm.get("guest")
-                for vm in (run.result.get("state") or {}).get("vms", [])
-                if vm.get("name") == output.get("vm")
-            ),
-            "",
-        ),
-        "params": {"arithmetic": _arithmetic_lines(output.get("arithmetic") or {})},
-    }
-
-
-def _arithmetic_lines(arithmetic: dict[str, Any]) -> list[str]:
-    lines = arithmetic.get("lines") if isinstance(arithmetic, dict) else None
-    if isinstance(lines, list):
-        return [str(line) for line in lines]
-    return [f"{key}: {value}" for key, value in sorted(arithmetic.items())] if isinstance(arithmetic, dict) else []
-
-
-@login_required
-@require_GET
-def attempt_replay(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    """An instructor's read-only view of an attempt of a student in one of their classes (staff: any attempt)."""
-    if not getattr(request.user, "is_instructor", False):
-        raise PermissionDenied("Only instructors can open another learner's lab attempt.")
-    attempt = lab_attempt_get_for_instructor(request.user, attempt_id)
-    return render(
-        request,
-        "labs/replay.html",
-        {
-            "attempt": attempt,
-            "lab": attempt.lab,
-            "actions": attempt.actions.all(),
-            "runs": attempt.runs.select_related("action").order_by("created_at", "pk"),
-        },
-    )
 
 
 def _lab_url(lab: Lab) -> str:
@@ -401,7 +344,7 @@ def _quote(value: str) -> str:
 
 @login_required
 @require_POST
-def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def azman_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     """The form-based Authorization Manager console: each form becomes the same action as its console command."""
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)
@@ -416,22 +359,6 @@ def azman_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
         submission = services.lab_action_submit(attempt, text, action, token)
     except ValueError as exc:
         return _console_error(request, lab, attempt, "", str(exc))
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return _runs_response(request, attempt, [submission.run], [])
     return redirect(_lab_url(lab))
-
-
-@login_required
-@require_GET
-def replay_trace(request: HttpRequest, attempt_id: int, run_id: int) -> HttpResponse:
-    """The trace of one run of a student's attempt, for the instructors of that student's class (read-only)."""
-    if not getattr(request.user, "is_instructor", False):
-        raise PermissionDenied("Only instructors can open another learner's lab attempt.")
-    attempt = lab_attempt_get_for_instructor(request.user, attempt_id)
-    run = get_object_or_404(LabRun.objects.select_related("action"), pk=run_id, attempt=attempt)
-    trace = _trace_of(run)
-    if trace is None:
-        raise Http404("This run has no I/O trace.")
-    return render(
-        request, "labs/trace.html", {"run": run, "attempt": attempt, "lab": attempt.lab, "trace": trace, "replay": True}
-    )

@@ -38,13 +38,13 @@ def test_replay_is_for_the_class_instructors_and_staff_only(
     stan_client: Client, alice_client: Client,
 ) -> None:  # fmt: skip
     attempt = lab_services.lab_attempt_current(alice, lab)
-    url = reverse("labs:replay", kwargs={"attempt_id": attempt.pk})
+    url = reverse("classes:replay", kwargs={"attempt_id": attempt.pk})
     assert ian_client.get(url).status_code == 200
     assert stan_client.get(url).status_code == 200
     assert olga_client.get(url).status_code == 404
     assert alice_client.get(url).status_code == 403
     bobs = lab_services.lab_attempt_current(bob, lab)  # bob is in no class of ian's
-    assert ian_client.get(reverse("labs:replay", kwargs={"attempt_id": bobs.pk})).status_code == 404
+    assert ian_client.get(reverse("classes:replay", kwargs={"attempt_id": bobs.pk})).status_code == 404
 
 
 def test_a_class_on_another_course_does_not_open_this_courses_attempts(
@@ -60,7 +60,7 @@ def test_a_class_on_another_course_does_not_open_this_courses_attempts(
     other = course_load(other_folder).course
     services.membership_add(make_class(ian, other), alice, "csv")
     attempt = lab_services.lab_attempt_current(alice, lab)
-    assert ian_client.get(reverse("labs:replay", kwargs={"attempt_id": attempt.pk})).status_code == 404
+    assert ian_client.get(reverse("classes:replay", kwargs={"attempt_id": attempt.pk})).status_code == 404
 
 
 def test_the_drill_down_shows_progress_lab_attempts_and_quiz_answers(

@@ -163,7 +163,7 @@ def test_another_learners_attempts_and_runs_are_404(alice: Any, bob_client: Clie
     assert bob_client.get(reverse("labs:compare", kwargs={"attempt_id": attempt_id})).status_code == 404
     assert bob_client.get(reverse("labs:run", kwargs={"run_id": run.pk})).status_code == 404
     assert bob_client.get(reverse("labs:trace", kwargs={"run_id": run.pk})).status_code == 404
-    assert bob_client.get(reverse("labs:replay", kwargs={"attempt_id": attempt_id})).status_code == 403
+    assert bob_client.get(reverse("classes:replay", kwargs={"attempt_id": attempt_id})).status_code == 403
     assert LabAction.objects.filter(attempt_id=attempt_id).count() == 1
 
 
@@ -174,7 +174,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(anon_client: Client, alice: Any,
         reverse("labs:run", kwargs={"run_id": run.pk}),
         reverse("labs:trace", kwargs={"run_id": run.pk}),
         reverse("labs:compare", kwargs={"attempt_id": run.attempt_id}),
-        reverse("labs:replay", kwargs={"attempt_id": run.attempt_id}),
+        reverse("classes:replay", kwargs={"attempt_id": run.attempt_id}),
     ):
         response = anon_client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
@@ -186,7 +186,7 @@ def test_staff_replay_any_attempt_read_only_and_other_instructors_get_404(
     alice: Any, ian_client: Client, stan_client: Client, io_lab: Lab
 ) -> None:
     run = _finished_io_run(alice, io_lab, "legacy_vm")
-    url = reverse("labs:replay", kwargs={"attempt_id": run.attempt_id})
+    url = reverse("classes:replay", kwargs={"attempt_id": run.attempt_id})
     page = stan_client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
@@ -310,14 +310,14 @@ def test_staff_step_through_a_students_trace_read_only_others_get_404(
     alice: Any, bob: Any, stan_client: Client, ian_client: Client, bob_client: Client, io_lab: Lab
 ) -> None:
     run = _finished_io_run(alice, io_lab, "legacy_vm")
-    url = reverse("labs:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": run.pk})
-    assert url in stan_client.get(reverse("labs:replay", kwargs={"attempt_id": run.attempt_id})).content.decode()
+    url = reverse("classes:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": run.pk})
+    assert url in stan_client.get(reverse("classes:replay", kwargs={"attempt_id": run.attempt_id})).content.decode()
     page = stan_client.get(url)
     assert page.status_code == 200 and "read-only" in page.content.decode()
     assert ian_client.get(url).status_code == 404
     assert bob_client.get(url).status_code == 403
     other = _finished_io_run(bob, io_lab, "legacy_vm")
-    forged = reverse("labs:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": other.pk})
+    forged = reverse("classes:replay_trace", kwargs={"attempt_id": run.attempt_id, "run_id": other.pk})
     assert stan_client.get(forged).status_code == 404
 
 
