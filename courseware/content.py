@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import yaml
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from courseware.markdown import BrokenLinkError, MarkdownRenderer, Rendered
+from courseware.models import item_path
 from courseware.slides import lesson_slides
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -1039,18 +1040,6 @@ def _svg_problem(data: bytes) -> str | None:
 # --- Rendering (links are checked here) ----------------------------------------------------------------------
 
 
-def item_url(course_slug: str, kind: str, slug: str) -> str:
-    """The page of an item; labs use the labs app's `labs:lab` URL once it exists, else the outline entry."""
-    if kind == "lesson":
-        return reverse("courseware:lesson", kwargs={"course": course_slug, "lesson": slug})
-    if kind == "quiz":
-        return reverse("courseware:quiz", kwargs={"course": course_slug, "quiz": slug})
-    try:
-        return reverse("labs:lab", kwargs={"course": course_slug, "lab": slug})
-    except NoReverseMatch:
-        return reverse("courseware:outline", kwargs={"course": course_slug}) + f"#item-{slug}"
-
-
 def make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
     lessons = {slug for module in course.modules for slug in module.lessons}
     quizzes = {slug for module in course.modules for slug in module.quizzes}
@@ -1076,7 +1065,7 @@ def make_resolver(course: CourseSpec) -> Callable[[str, bool], str]:
         if scheme in known:
             if slug not in known[scheme]:
                 raise BrokenLinkError(f"broken link '{target}': there is no {scheme} '{slug}' in this course")
-            return item_url(course_slug, scheme, slug) + suffix
+            return item_path(course_slug, scheme, slug) + suffix
         if scheme == "glossary":
             if slug not in glossary:
                 raise BrokenLinkError(f"broken link '{target}': there is no glossary term '{slug}'")

@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import NoReverseMatch, reverse
+
+
+def item_path(course_slug: str, kind: str, slug: str) -> str:
+    """The page of an item; labs use the labs app's `labs:lab` URL once it exists, else the outline entry.
+
+    Used by Item.get_absolute_url and by the course loader, which bakes item links into rendered Markdown.
+    """
+    if kind == "lesson":
+        return reverse("courseware:lesson", kwargs={"course": course_slug, "lesson": slug})
+    if kind == "quiz":
+        return reverse("courseware:quiz", kwargs={"course": course_slug, "quiz": slug})
+    try:
+        return reverse("labs:lab", kwargs={"course": course_slug, "lab": slug})
+    except NoReverseMatch:
+        return reverse("courseware:outline", kwargs={"course": course_slug}) + f"#item-{slug}"
 
 
 class Course(models.Model):
@@ -69,6 +85,9 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.slug}/{self.slug}"
+
+    def get_absolute_url(self) -> str:
+        return item_path(self.course.slug, self.kind, self.slug)
 
 
 class Lesson(models.Model):

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from courseware import grading
-from courseware.content import CourseSpec, Problem, course_read, item_url, lab_hooks
-from courseware.models import Course, CourseImage, Item, Lesson, Module, Progress, Quiz, QuizAttempt
+from courseware.content import CourseSpec, Problem, course_read, lab_hooks
+from courseware.models import Course, CourseImage, Item, Lesson, Module, Progress, Quiz, QuizAttempt, item_path
 
 # A lesson visit refreshes "last activity" at most this often, so re-reading a page does not write each time.
 VISIT_REFRESH = timedelta(seconds=30)
@@ -167,7 +167,7 @@ def _neighbours(spec: CourseSpec) -> dict[str, dict[str, dict[str, str] | None]]
             else:
                 title = spec.labs[ref.slug].title
             ordered.append(
-                {"kind": ref.kind, "slug": ref.slug, "title": title, "url": item_url(spec.slug, ref.kind, ref.slug)}
+                {"kind": ref.kind, "slug": ref.slug, "title": title, "url": item_path(spec.slug, ref.kind, ref.slug)}
             )
     result: dict[str, dict[str, dict[str, str] | None]] = {}
     for index, entry in enumerate(ordered):
@@ -266,7 +266,7 @@ class ItemState:
 
     @property
     def url(self) -> str:
-        return item_url(self.item.course.slug, self.item.kind, self.item.slug)
+        return self.item.get_absolute_url()
 
 
 @dataclass

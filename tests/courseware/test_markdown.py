@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from courseware.content import item_url
 from courseware.markdown import BrokenLinkError, MarkdownRenderer, sanitise
-from courseware.models import Lesson
+from courseware.models import Lesson, item_path
 
 
 def _resolve(target: str, image: bool) -> str:
@@ -100,4 +99,4 @@ def test_the_sample_course_lesson_html_is_stored_sanitised(sample_course: object
     partitions = Lesson.objects.get(item__slug="partitions").body_html
     assert 'href="/courses/sample/lessons/intro/#what-a-hypervisor-owns"' in partitions
     # The labs app's `labs:lab` page when it is installed, else the lab's entry in the outline.
-    assert f'href="{item_url("sample", "lab", "io-trap-trace")}"' in partitions
+    assert f'href="{item_path("sample", "lab", "io-trap-trace")}"' in partitions
