@@ -242,7 +242,7 @@ def test_the_azman_form_console_adds_to_the_store_like_the_console(alice_client:
         **HX,
     )
     body = response.content.decode()
-    assert response.status_code == 200 and 'id="azman-token-scope" hx-swap-oob="true"' in body
+    assert response.status_code == 200 and 'id="azman-token-scope" data-hx-swap-oob="true"' in body
     action = LabAction.objects.get(attempt=attempt)
     assert action.source == 'azman create scope Finance "Finance VMs"'
     assert action.action == {"op": "azman.create_scope", "name": "Finance", "description": "Finance VMs"}
@@ -358,3 +358,23 @@ def test_lab_answer_keys_are_on_the_instructor_notes_page_only(
     assert "Lab answer keys" in page and "Discussion prompt" in page
     assert alice_client.get(url).status_code == 403
     assert "Discussion prompt" not in alice_client.get(_lab_url(io_lab)).content.decode()
+
+
+def test_pages_with_several_answer_keys_have_unique_ids(ian: Any, ian_client: Client, io_lab: Lab) -> None:
+    """Every answer key starts with "## Answer key (instructors)": its heading id must not repeat on one page."""
+    from collections import Counter
+    from datetime import date, timedelta
+
+    from classes.services import class_create
+
+    klass = class_create(ian, io_lab.item.course, "Hyper-V week", date.today(), date.today() + timedelta(days=4))
+    for url in (
+        reverse("courseware:instructor", args=[io_lab.item.course.slug]),
+        reverse("classes:notes", args=[klass.pk]),
+    ):
+        page = ian_client.get(url).content.decode()
+        assert page.count("Answer key (instructors)") >= 2
+        repeated = [value for value, n in Counter(re.findall(r'\sid="([^"]+)"', page)).items() if n > 1]
+        assert not repeated, f"{url}: repeated ids {repeated}"
+        for target in re.findall(r'href="#([^"]+)"', page):
+            assert f'id="{target}"' in page, f"{url}: in-page link to a missing id #{target}"
