@@ -35,8 +35,14 @@ TOKEN_IDS = (
 )
 
 
-def _fresh_tokens() -> list[tuple[str, uuid.UUID]]:
-    return [(token_id, uuid.uuid4()) for token_id in TOKEN_IDS]
+def _token_ids(lab: Lab) -> tuple[str, ...]:
+    """The token ids of the forms this lab's page has (the AzMan forms only on a lab with the AzMan console)."""
+    return TOKEN_IDS if lab.definition.get("azman_form") else TOKEN_IDS[:2]
+
+
+def _fresh_tokens(lab: Lab) -> list[tuple[str, uuid.UUID]]:
+    # Only for forms on the page: an out-of-band swap without a target logs htmx:oobErrorNoTarget.
+    return [(token_id, uuid.uuid4()) for token_id in _token_ids(lab)]
 
 
 def _client_token(request: HtmxHttpRequest) -> uuid.UUID | None:
@@ -51,7 +57,7 @@ def _runs_response(
     request: HtmxHttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
 ) -> HttpResponse:
     """The htmx answer to a submission: the new runs for the log, and fresh tokens for every form on the page."""
-    context = {"runs": runs, "help_texts": help_texts, "fresh_tokens": _fresh_tokens(), "attempt": attempt}
+    context = {"runs": runs, "help_texts": help_texts, "fresh_tokens": _fresh_tokens(attempt.lab), "attempt": attempt}
     return render(request, "labs/_console_response.html", context)
 
 

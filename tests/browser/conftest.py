@@ -3,12 +3,17 @@
 Every page a test visits is audited with axe-core (vendored, pinned, in tests/browser/vendor/): a serious or
 critical violation fails the test. `AuditedPage.goto` and `.click_and_wait` audit for you; after an htmx swap call
 `.audit()`. At teardown the fixture checks that every page that loaded was audited.
+
+Every page must also be clean: a JavaScript console error, an uncaught exception, a request that failed or a
+response of 400 or more fails the test (at the next audit and at teardown). A test that means to see an error status
+says so with `audited_page.allow_status(404)`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,23 @@ CHROMIUM_ARGS = [
 
 # The live server runs in a thread of this process; Django refuses sync DB access from Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def wait_for_js(page: Any, expression: str, timeout: int = 15_000) -> Any:
+    """Wait until a JavaScript expression is truthy in the page, and return its value.
+
+    Playwright's `wait_for_function` compiles its predicate with `new Function`, which the site's
+    Content-Security-Policy (no 'unsafe-eval') refuses; `page.evaluate` of a plain expression goes through the
+    DevTools protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} ms waiting for: {expression}")
+        page.wait_for_timeout(100)
 
 
 def _require_chromium() -> None:
@@ -60,7 +82,49 @@ class AuditedPage:
         self.loaded: list[str] = []
         self.audited: set[str] = set()
         self.violations: list[str] = []
+        self.problems: list[str] = []
+        self.allowed_statuses: set[int] = set()
         page.on("load", lambda: self.loaded.append(page.url))
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught exception on {page.url}: {error}"))
+        page.on("requestfailed", self._on_request_failed)
+        page.on("response", self._on_response)
+
+    def login_as(self, user: Any) -> None:
+        """Sign `user` in without the form (a session made by Django's test client, given to the browser)."""
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        self.page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": self.base_url}])
+
+    def allow_status(self, *statuses: int) -> None:
+        """Let responses with these HTTP statuses pass (a test that checks an error page on purpose)."""
+        self.allowed_statuses.update(statuses)
+
+    def _on_console(self, message: Any) -> None:
+        if message.type in ("error", "assert"):
+            allowed = (f"status of {status} " for status in self.allowed_statuses)
+            if message.text.startswith("Failed to load resource") and any(a in message.text for a in allowed):
+                return
+            self.problems.append(f"console {message.type} on {self.page.url}: {message.text}")
+
+    def _on_request_failed(self, request: Any) -> None:
+        failure = request.failure or ""
+        # A navigation away cancels requests still in flight (an htmx poll, say): that is not a broken page.
+        if "ERR_ABORTED" in failure and request.resource_type in ("xhr", "fetch", "document"):
+            return
+        self.problems.append(f"request failed: {request.method} {request.url} ({failure})")
+
+    def _on_response(self, response: Any) -> None:
+        if response.status >= 400 and response.status not in self.allowed_statuses:
+            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    def assert_clean(self) -> None:
+        problems, self.problems = self.problems, []
+        assert not problems, "the page logged errors or had failed requests:\n" + "\n".join(problems)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base_url + path)
@@ -75,7 +139,8 @@ class AuditedPage:
         page = self.page
         page.wait_for_load_state("load")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.add_script_tag(content=AXE_JS.read_text())
+            # Evaluated through the DevTools protocol: an injected <script> tag would be refused by the site's CSP.
+            page.evaluate(AXE_JS.read_text() + "\n;true")
         result = page.evaluate(
             """async () => {
                 const r = await axe.run(document, {resultTypes: ['violations']});
@@ -85,6 +150,7 @@ class AuditedPage:
             }"""
         )
         self.audited.add(page.url)
+        self.assert_clean()
         for violation in result:
             self.violations.append(f"{page.url}: {violation}")
         assert not result, "axe-core found serious accessibility violations:\n" + "\n".join(result)
@@ -98,5 +164,7 @@ def audited_page(browser: Any, live_server: Any) -> Iterator[AuditedPage]:
     audited = AuditedPage(page, live_server.url)
     yield audited
     unaudited = [url for url in audited.loaded if url not in audited.audited]
+    problems = list(audited.problems)
     context.close()
+    assert not problems, "the page logged errors or had failed requests:\n" + "\n".join(problems)
     assert not unaudited, f"pages loaded but never audited with axe-core: {unaudited}"

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from courseware.services import course_load
 from labs.models import LabAttempt
+from tests.browser.conftest import wait_for_js
 from tests.conftest import PASSWORD
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
@@ -24,7 +25,7 @@ def _run(page: Any, command: str) -> None:
     runs_before = page.locator("#run-log article.run").count()
     page.fill("#console-input", command)
     page.press("#console-input", "Control+Enter")
-    page.wait_for_function(f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
+    wait_for_js(page, f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
     page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
 
 
@@ -79,7 +80,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         )
         runs_before = page.locator("#run-log article.run").count()
         page.click("button:has-text('Check my work')")
-        page.wait_for_function(f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
+        wait_for_js(page, f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
         page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
         result = page.inner_text("#run-log > li:first-child")
         assert re.search(r"Every required check passes: lab complete\. 7 of 7 checks pass", result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labs.trace_layout import align_traces, component_box_id
+from tests.browser.conftest import wait_for_js
 from tests.labs.trace_viewer_urls import io_trace
 
 pytestmark = [
@@ -85,7 +86,7 @@ def test_a_learner_steps_through_a_trace_with_keys_jump_filter_and_play(audited_
     page.select_option("#tv-a-speed", "25")
     page.click('#tv-a [data-tv-action="play"]')
     assert page.inner_text('#tv-a [data-tv-action="play"]') == "Pause"
-    page.wait_for_function("document.querySelector('#tv-a [data-tv-detail-n]').textContent > 80")
+    wait_for_js(page, "document.querySelector('#tv-a [data-tv-detail-n]').textContent > 80")
     page.click('#tv-a [data-tv-action="play"]')
     assert page.inner_text('#tv-a [data-tv-action="play"]') == "Play"
     stopped = step_of(page, "a")
@@ -98,7 +99,7 @@ def test_a_learner_steps_through_a_trace_with_keys_jump_filter_and_play(audited_
     page.click("#tv-a-step-5 a")
     shows_step(page, "a", EMULATED, 5)
     page.keyboard.press("Space")
-    page.wait_for_function("document.querySelector('#tv-a [data-tv-detail-n]').textContent > 6")
+    wait_for_js(page, "document.querySelector('#tv-a [data-tv-detail-n]').textContent > 6")
     page.keyboard.press("Space")
     assert page.inner_text('#tv-a [data-tv-action="play"]') == "Play"
     # Arrow keys typed into the step field stay in the field.
@@ -145,7 +146,7 @@ def test_the_linked_comparison_moves_both_traces_along_the_alignment(audited_pag
     page.select_option("#tv-a-speed", "25")
     page.click('#tv-a [data-tv-action="play"]')
     assert page.inner_text('#tv-b [data-tv-action="play"]') == "Pause"
-    page.wait_for_function("document.querySelector('#tv-b [data-tv-detail-n]').textContent > 3")
+    wait_for_js(page, "document.querySelector('#tv-b [data-tv-detail-n]').textContent > 3")
     page.click('#tv-b [data-tv-action="play"]')
     assert page.inner_text('#tv-a [data-tv-action="play"]') == "Play"
     a_step, b_step = step_of(page, "a"), step_of(page, "b")
