@@ -524,4 +524,11 @@ def viewer_context(trace: dict[str, Any], viewer_id: str, label: str = "") -> di
         "first_transition": mode_transition(first, None) if first else "",
         "counters": sorted((str(k), v) for k, v in (trace.get("counters") or {}).items()),
         "arithmetic": [str(line) for line in arithmetic] if isinstance(arithmetic, list) else [],
+        # What static/js/trace-viewer.js needs per step, computed here so the rules live in one place (this module).
+        "script_data": {
+            "events": events,
+            "boxes": [component_box_id(event) for event in events],
+            "stacks": [layer_stack(event) for event in events],
+            "transitions": [mode_transition(event, events[n - 1] if n else None) for n, event in enumerate(events)],
+        },
     }

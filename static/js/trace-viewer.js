@@ -7,39 +7,7 @@
 
   var SKIP_KEYS_IN = { INPUT: true, SELECT: true, TEXTAREA: true };
   var reducedMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
-  var MODE_NAMES = { user: "user mode", kernel: "kernel mode", hypervisor: "hypervisor", hardware: "hardware" };
   var linkCount = 0;
-
-  function modeOf(event) {
-    return MODE_NAMES[event.mode] ? event.mode : "kernel";
-  }
-
-  function slug(text) {
-    return String(text).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "x";
-  }
-
-  /* Same rule as labs.trace_layout.layer_stack. */
-  function layerStack(event) {
-    var partition = event.partition || "";
-    var where = partition === "root" ? "root partition" : "child partition " + partition;
-    if (modeOf(event) === "hypervisor") {
-      return ["hypervisor", event.component || "hypervisor"].concat(partition ? ["on behalf of " + where] : []);
-    }
-    return [where, MODE_NAMES[modeOf(event)], event.component || ""];
-  }
-
-  /* Same rule as labs.trace_layout.mode_transition. */
-  function modeTransition(event, previous) {
-    if (event.kind === "mode_switch" && event.to_mode) {
-      return (event.to_mode === "user" ? "kernel" : "user") + " -> " + event.to_mode;
-    }
-    if (!previous) return "";
-    var before = [previous.partition, modeOf(previous)];
-    var after = [event.partition, modeOf(event)];
-    if (before[0] === after[0] && before[1] === after[1]) return "";
-    if (before[0] === after[0]) return before[1] + " -> " + after[1];
-    return before[0] + " " + before[1] + " -> " + after[0] + " " + after[1];
-  }
 
   function fieldText(value) {
     return typeof value === "string" ? value : JSON.stringify(value);
@@ -54,7 +22,11 @@
     } catch (error) {
       data = {};
     }
+    // Per-step values (box, layer stack, mode transition) are computed on the server (labs/trace_layout.py).
     this.events = Array.isArray(data.events) ? data.events : [];
+    this.boxIds = Array.isArray(data.boxes) ? data.boxes : [];
+    this.stacks = Array.isArray(data.stacks) ? data.stacks : [];
+    this.transitions = Array.isArray(data.transitions) ? data.transitions : [];
     this.count = this.events.length;
     this.index = 0;
     this.kind = "";
@@ -77,12 +49,6 @@
     this.boxes = {};
     var boxes = this.svg ? this.svg.querySelectorAll("[data-box]") : [];
     for (var b = 0; b < boxes.length; b++) this.boxes[boxes[b].getAttribute("data-box")] = boxes[b];
-    this.boxMap = {};
-    try {
-      this.boxMap = JSON.parse((this.svg && this.svg.getAttribute("data-box-map")) || "{}");
-    } catch (error) {
-      this.boxMap = {};
-    }
     this.bind();
     var controls = root.querySelector("[data-tv-controls]");
     if (controls) controls.hidden = false;
@@ -94,13 +60,7 @@
   Viewer.prototype.boxIdOf = function (i) {
     var item = this.items[i];
     if (item && item.getAttribute("data-box")) return item.getAttribute("data-box");
-    var event = this.events[i] || {};
-    var key = [event.partition || "", modeOf(event), event.component || "",
-      event.partition === "root" ? event.vm || "" : ""].join("|");
-    if (this.boxMap[key]) return this.boxMap[key];
-    if (modeOf(event) === "hypervisor") return "hypervisor--hypervisor";
-    var band = event.partition === "root" ? "root" : "child-" + slug(event.partition || "");
-    return band + "-" + (modeOf(event) === "user" ? "user" : "kernel") + "--c-" + slug(event.component || "");
+    return this.boxIds[i] || "";
   };
 
   Viewer.prototype.boxOf = function (i) {
@@ -181,7 +141,7 @@
     // Detail panel.
     if (this.detailN) this.detailN.textContent = String(i + 1);
     if (this.detailSummary) this.detailSummary.textContent = event.summary || "";
-    if (this.detailFields) this.renderFields(event, i > 0 ? this.events[i - 1] : null);
+    if (this.detailFields) this.renderFields(event, i);
     if (this.stepInput && document.activeElement !== this.stepInput) this.stepInput.value = String(i + 1);
     if (announce && this.live) {
       this.live.textContent = "Step " + (i + 1) + " of " + this.count + ": " + (event.summary || "");
@@ -189,7 +149,7 @@
     if (this.compare) this.compare.showStatus();
   };
 
-  Viewer.prototype.renderFields = function (event, previous) {
+  Viewer.prototype.renderFields = function (event, i) {
     var dl = this.detailFields;
     while (dl.firstChild) dl.removeChild(dl.firstChild);
     function add(term, value, className) {
@@ -201,8 +161,8 @@
       dl.appendChild(dt);
       dl.appendChild(dd);
     }
-    add("Layer stack", layerStack(event).join(" > "), "tv-stack");
-    var transition = modeTransition(event, previous);
+    add("Layer stack", (this.stacks[i] || []).join(" > "), "tv-stack");
+    var transition = this.transitions[i] || "";
     if (transition) add("Mode transition", transition);
     Object.keys(event).forEach(function (key) { add(key, fieldText(event[key])); });
   };

@@ -73,7 +73,7 @@ def test_the_data_is_a_json_script_and_hostile_text_is_escaped() -> None:
     assert "\\u003C/script\\u003E" in match.group(1)
     data = json.loads(match.group(1))
     assert data["events"][0]["summary"].startswith("</script>")
-    assert len(data["events"]) == len(trace["events"]) and data["counters"] == trace["counters"]
+    assert len(data["events"]) == len(trace["events"]) == len(data["boxes"]) == len(data["stacks"])
     assert "&lt;/script&gt;&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in html
 
 
@@ -129,3 +129,19 @@ def test_two_viewers_on_one_page_have_distinct_ids() -> None:
 def test_an_empty_trace_renders() -> None:
     html = render({"events": [], "counters": {}})
     assert "This trace has no events." in html and "0 steps" in html
+
+
+def test_the_script_data_carries_each_steps_box_stack_and_transition_computed_on_the_server() -> None:
+    from labs.trace_layout import layer_stack, mode_transition
+
+    trace = io_trace("windows-enlightened")
+    html = render(trace)
+    match = re.search(r'<script id="tv-a-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match is not None
+    data = json.loads(match.group(1))
+    events = trace["events"]
+    assert data["events"] == events
+    assert data["boxes"] == [component_box_id(event) for event in events]
+    assert data["stacks"][0] == layer_stack(events[0])
+    assert data["transitions"][5] == mode_transition(events[5], events[4])
+    assert any(data["transitions"]) and len(data["stacks"]) == len(events)
