@@ -19,7 +19,7 @@ import pytest
 
 from courseware.content import CourseSpec, LessonSpec, QuizSpec, course_read
 from labs.content import validate_lab_folder
-from labs.sim import mmu
+from labs.sim import guests, mmu
 from labs.sim.host import Host
 from labs.sim.migration import DEFAULT_MIGRATION_PARAMS, MigrationRequest, migrate
 
@@ -122,10 +122,7 @@ def test_the_seed_check_itself_catches_the_word() -> None:
 
 
 def _host_with_two_guests() -> Host:
-    from labs.sim import guests
-
-    kinds = getattr(guests, "GUEST_KINDS", None) or getattr(guests, "KINDS", None) or {}
-    no_is = "windows-no-integration-services" if "windows-no-integration-services" in kinds else "windows-2000"
+    no_is = "windows-no-integration-services"
     scenario = {
         "host": {
             "name": "HV01",
@@ -236,3 +233,18 @@ def test_the_pass_limit_matches_the_simulator() -> None:
     assert f"**{limit} passes**" in lesson("live-migration-passes").body_md
     busy = migrate(MigrationRequest("busy", 4096, 100))
     assert len(busy.passes) == limit
+
+
+def test_simulator_output_that_learners_read_never_says_seed() -> None:
+    host = _host_with_two_guests()
+    shown: list[Any] = [
+        emulated_write(),
+        synthetic_write(),
+        migrate(MigrationRequest("busy", 4096, 100)).to_dict(),
+        migrate(MigrationRequest("quiet", 4096, 30)).to_dict(),
+        guests.ic_matrix(),
+        host.backup_vm("enlightened"),
+        host.backup_vm("legacy"),
+    ]
+    offenders = [text for text in _strings(shown, frozenset()) if SEED_WORD.search(text)]
+    assert not offenders, offenders
