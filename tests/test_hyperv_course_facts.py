@@ -248,3 +248,35 @@ def test_simulator_output_that_learners_read_never_says_seed() -> None:
     ]
     offenders = [text for text in _strings(shown, frozenset()) if SEED_WORD.search(text)]
     assert not offenders, offenders
+
+
+def _lab_yaml(slug: str) -> dict[str, Any]:
+    problems, lab = validate_lab_folder(COURSE / "labs" / slug)
+    assert lab is not None, problems
+    return lab.definition
+
+
+def test_the_live_migration_answer_key_states_the_simulators_passes_and_blackouts() -> None:
+    definition = _lab_yaml("live-migration")
+    key = (COURSE / "labs" / "live-migration" / "answer-key.md").read_text()
+    memory_mb = next(vm["memory_mb"] for vm in definition["scenario"]["vms"] if vm["name"] == "${vm}")
+    rates = definition["variants"]["busy_rate"]["choices"]
+    for rate in rates:
+        busy = migrate(MigrationRequest("busy", memory_mb, rate))
+        assert not busy.converged and len(busy.passes) == DEFAULT_MIGRATION_PARAMS.max_passes
+        assert f"{round(busy.blackout_ms):,} ms" in key, (rate, busy.blackout_ms)
+        assert f"{busy.blackout_ms / 1000:.1f}" in key, (rate, busy.blackout_ms)
+    night = migrate(MigrationRequest("night", memory_mb, 20))
+    assert night.converged
+    assert f"**night-passes** {len(night.passes)}" in key
+    assert f"{night.final_pages} pages are left" in key
+    assert f"blackout about {round(night.blackout_ms)} ms" in key
+    answers = {q["id"]: q.get("answer") for q in definition["questions"]}
+    assert answers["night-passes"] == len(night.passes)
+    assert answers["busy-passes"] == DEFAULT_MIGRATION_PARAMS.max_passes
+
+
+def test_the_slat_lab_answer_key_states_the_simulators_walk_references() -> None:
+    key = (COURSE / "labs" / "slat-vs-shadow" / "answer-key.md").read_text()
+    assert f"**walk-refs-4k** {mmu.nested_walk_refs(4, 4)} = (4+1)(4+1)−1" in key
+    assert f"**walk-refs-2m** {mmu.nested_walk_refs(3, 4)} = (3+1)(4+1)−1" in key
