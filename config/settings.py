@@ -62,9 +62,11 @@ INSTALLED_APPS = [
     "labs",
     "classes",
     "delivery",
+    "lti",
 ]
 
 MIDDLEWARE = [
+    "lti.middleware.FramePolicyMiddleware",  # first, so it sees every header the others set (see its docstring)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +185,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
     "sweep-lab-runs": {"task": "labs.tasks.sweep_lab_runs", "schedule": 10.0},
     "sweep-gradebook-exports": {"task": "classes.tasks.sweep_gradebook_exports", "schedule": 60.0},
+    "lti-purge-used-nonces": {"task": "lti.tasks.purge_used_nonces", "schedule": 3600.0},
 }
 
 # --- Lab runs (see labs/services.py) ------------------------------------------------------------
@@ -252,6 +255,9 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # An LMS shows our pages in an iframe on its own site: cookies must be sent in that third-party context.
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, maximum=10**9)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("labs.urls")),
     path("classes/", include("classes.urls")),
     path("", include("delivery.urls")),
+    path("lti/", include("lti.urls")),
 ]
