@@ -170,6 +170,10 @@ else:
         }
     }
 
+# Sessions are read from the cache (Redis in production) and written through to the database, so a page costs no
+# session query and a cache flush signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

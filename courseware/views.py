@@ -13,7 +13,7 @@ from accounts.permissions import instructor_required
 from core import access
 from core.access import require_open
 from core.http import HtmxHttpRequest
-from courseware import grading, services
+from courseware import caching, grading, services
 from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
 
 # Large course columns a lesson or quiz page never shows.
@@ -63,13 +63,7 @@ def outline(request: HtmxHttpRequest, course: str) -> HttpResponse:
 @login_required
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
-    item = get_object_or_404(
-        Item.objects.select_related("course", "module", "lesson").defer(*HEAVY_COURSE_FIELDS),
-        course__slug=course,
-        slug=lesson,
-        kind=Item.Kind.LESSON,
-        archived=False,
-    )
+    item = caching.lesson_item(course, lesson)
     require_open(request.user, item)
     progress = Progress.objects.filter(user=request.user, item=item).first()
     progress = services.lesson_visit(request.user, item, progress)

@@ -162,8 +162,8 @@ def test_a_membership_added_in_the_admin_applies_pacing_at_once(
 def test_the_catalog_marks_courses_taken_in_a_class_without_a_query(
     paced: Class, course: Course, alice_client: Client, bob_client: Client, django_assert_num_queries: Any
 ) -> None:
-    # session, user, courses, items with modules, progress: the same as for a self-paced learner
-    with django_assert_num_queries(5):
+    # user (session cached), courses, items with modules, progress: the same as for a self-paced learner
+    with django_assert_num_queries(4):
         page = alice_client.get(reverse("courseware:catalog")).content.decode()
     assert "You take this course in a class" in page
     assert "You take this course in a class" not in bob_client.get(reverse("courseware:catalog")).content.decode()

@@ -26,38 +26,38 @@ def course(request: pytest.FixtureRequest, course_of: Callable[[int], Course], a
 
 
 def test_outline(course: Course, alice_client: Client, django_assert_num_queries: Callable) -> None:
-    # session, user, course, items with modules, progress
-    with django_assert_num_queries(5):
+    # user, course, items with modules, progress (the session comes from the cache: cached_db)
+    with django_assert_num_queries(4):
         assert alice_client.get(f"/courses/{course.slug}/").status_code == 200
 
 
 def test_lesson_page_first_visit(course: Course, alice_client: Client, django_assert_num_queries: Callable) -> None:
     url = f"/courses/{course.slug}/lessons/lesson-{len(Item.objects.filter(course=course, kind='lesson'))}/"
-    # session, user, item with lesson and course (previous/next are stored at load), the learner's progress, then
+    # user, item with lesson and course (previous/next are stored at load), the learner's progress, then
     # the first visit's insert (get_or_create: select, savepoint, insert, release)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert alice_client.get(url).status_code == 200
-    # A re-visit only reads.
-    with django_assert_num_queries(4):
+    # A re-visit only reads: the user and the learner's progress (the lesson's row and its rendering are cached).
+    with django_assert_num_queries(2):
         assert alice_client.get(url).status_code == 200
 
 
 def test_quiz_submit(course: Course, alice: User, alice_client: Client, django_assert_num_queries: Callable) -> None:
     attempt = services.quiz_attempt_start(alice, Quiz.objects.get(item__course=course))
     url = f"/courses/{course.slug}/quizzes/quiz-one/attempts/{attempt.pk}/submit"
-    # session, user, attempt with quiz/item/course, savepoint, conditional update, progress get_or_create
+    # user, attempt with quiz/item/course, savepoint, conditional update, progress get_or_create
     # (select, savepoint, insert, release), progress update, release
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = alice_client.post(url, {"q.q1": "a", "q.q2": "4"}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "100%" in response.content.decode()
 
 
 def test_my_progress(course: Course, alice_client: Client, django_assert_num_queries: Callable) -> None:
-    # session, user, courses, items with modules, progress
-    with django_assert_num_queries(5):
+    # user, courses, items with modules, progress
+    with django_assert_num_queries(4):
         assert alice_client.get("/progress/").status_code == 200
 
 
 def test_catalog(course: Course, alice_client: Client, django_assert_num_queries: Callable) -> None:
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert alice_client.get("/courses/").status_code == 200

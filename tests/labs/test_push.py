@@ -179,7 +179,7 @@ def test_a_finished_run_answers_at_once_with_a_constant_query_count(
     attempt = services.lab_attempt_current(alice, io_lab)
     run = services.lab_action_submit(attempt, "reboot", {"op": "host.reboot"}, uuid.uuid4()).run
     services.lab_run_execute(run.pk)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         body = alice_client.get(reverse("labs:run", kwargs={"run_id": run.pk}) + "?wait=25", **HX).content.decode()
     assert "hx-trigger" not in body
 
