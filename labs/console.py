@@ -33,7 +33,7 @@ start: [command] (_sep [command])*
 _sep: _NL | ";"
 
 ?command: help | show | bios | bcdedit | reboot | role | vm | select | wmi | azman | access | run_as
-        | io | mmu | migrate | answer
+        | io | mmu | migrate | quick_migrate | answer
 
 help: "help"i [WORD]
 show: "show"i SHOW_WHAT
@@ -92,6 +92,9 @@ migrate: "migrate"i value "to"i value migrate_option*
 migrate_option: "dirty-rate"i NUMBER             -> opt_dirty
               | "bandwidth"i NUMBER              -> opt_bandwidth
 
+quick_migrate: QUICK_MIGRATE value "to"i value ["storage"i NUMBER]
+QUICK_MIGRATE.3: /quick-migrate\b/i
+
 answer: ANSWER_LINE
 ANSWER_LINE.3: /answer\b[^\n;]*/i
 
@@ -123,6 +126,7 @@ COMMANDS = (
     "io",
     "mmu",
     "migrate",
+    "quick-migrate",
     "answer",
 )
 
@@ -139,7 +143,7 @@ REQUESTED_STATE = {
 
 HELP: dict[str, str] = {
     "": "Commands: help, show, bios, bcdedit, reboot, role, vm, select, wmi, azman, access, run as, io, mmu, "
-    "migrate, answer. Type 'help <command>' for details. Separate commands with new lines or ';'. "
+    "migrate, quick-migrate, answer. Type 'help <command>' for details. Separate commands with new lines or ';'. "
     'Quote names with spaces: "Start Virtual Machine".',
     "show": "show host | vms | azman | bcd | bios | cluster — print part of the host's state.",
     "bios": "bios set virtualization on|off; bios set dep on|off; bios upgrade <version>. Settings apply at the "
@@ -167,7 +171,11 @@ HELP: dict[str, str] = {
     "io": "io read|write <size> on <vm> [disk|nic] — trace one I/O request, e.g. io write 100KB on legacy01.",
     "mmu": "mmu shadow|slat [tagged-tlb on|off] [workload <name>] — one second of a workload under shadow paging or "
     "SLAT. Workloads: terminal-services, database, tlb-thrash-small-pages, tlb-thrash-large-pages.",
-    "migrate": "migrate <vm> to <node> [dirty-rate <MB/s>] [bandwidth <MB/s>] — live-migrate a running VM.",
+    "migrate": "migrate <vm> to <node> [dirty-rate <MB/s>] [bandwidth <MB/s>] — live-migrate a running VM "
+    "(Windows Server 2008 R2 clusters only). Without the recommended dedicated 1 Gbps network it warns, and the "
+    "slower network shows as more passes and a longer blackout.",
+    "quick-migrate": "quick-migrate <vm> to <node> [storage <MB/s>] — Quick Migration: save the VM, move its "
+    "cluster group, restore it on the other node; the VM is down the whole time (2008 RTM and R2).",
     "answer": "answer <question id> <your answer> — answer one of the lab's questions.",
 }
 
@@ -419,6 +427,15 @@ class _Compile(Transformer[Token, Any]):
         action.update(dict(options))
         return action
 
+    def quick_migrate(self, _word: Token, vm: Token, node: Token, storage: Token | None) -> dict[str, Any]:
+        self._tick()
+        action: dict[str, Any] = {"op": "quick_migrate", "vm": _text(vm), "to": _text(node)}
+        if storage is not None:
+            if float(storage) <= 0:
+                raise ConsoleError("the storage throughput must be more than 0 MB/s", storage.line or 0, 1)
+            action["storage_mb_s"] = float(storage)
+        return action
+
     def opt_dirty(self, value: Token) -> tuple[str, Any]:
         return ("dirty_mb_s", float(value))
 
@@ -445,6 +462,7 @@ def command_group(action: dict[str, Any]) -> str:
         "run_as": "run",
         "vm.state": "vm",
         "wmi.modify_system": "wmi",
+        "quick_migrate": "quick-migrate",
     }
     return groups.get(op, op.split(".")[0])
 
@@ -514,6 +532,7 @@ _TERMINAL_WORDS = {
     "BCD_VALUE": "'auto' or 'off'",
     "VM_VERB": "a VM verb such as 'start'",
     "BACKUP_APP": "'dpm' or 'vss'",
+    "QUICK_MIGRATE": "'quick-migrate'",
     "SHOW_WHAT": "one of host, vms, azman, bcd, bios, cluster",
     "ANSWER_LINE": "an answer",
     "SELECT_LINE": "a WQL query",

@@ -527,6 +527,19 @@ def describe(action: dict[str, Any], result: dict[str, Any], events: list[dict[s
             )
         )
         return f"{what} on {result.get('vm')} took the {result.get('path')} path: {counts}."
+    if op == "migrate" and "blackout_ms" in result:
+        passes = len(result.get("passes", []))
+        line = (
+            f"Live migration of {result.get('vm')} to {result.get('to')}: {passes} pass{'' if passes == 1 else 'es'}, "
+            f"blackout {result.get('blackout_ms')} ms."
+        )
+        return " ".join([line, *(f"Warning: {w}." for w in result.get("warnings", []))])
+    if op == "quick_migrate" and "downtime_seconds" in result:
+        return (
+            f"Quick Migration of {result.get('vm')} to {result.get('to')}: down for {result.get('downtime_seconds')} s "
+            f"(save {result.get('save_seconds')} s + group move {result.get('group_move_seconds')} s + restore "
+            f"{result.get('restore_seconds')} s)."
+        )
     if op == "wmi.query":
         count = result.get("count", 0)
         return f"{count} instance{'' if count == 1 else 's'} of {result.get('class')}."

@@ -157,6 +157,7 @@ class Host:
         self.azstore = AzStore.from_scenario(self.scenario.authorization, "authorization")
         self.nodes: dict[str, migration.Node] = {}
         self.vms_on_csv = False
+        self.shared_storage = False
         if self.scenario.cluster is not None:
             self._load_cluster()
         self.boot()
@@ -254,10 +255,12 @@ class Host:
                     subnet=node.subnet,
                     csv_access=node.csv_access,
                     migration_network_gbps=node.migration_network_gbps,
+                    os_version=self.os.version,  # a failover cluster's nodes all run one Windows version
                 )
             except SimError as exc:
                 raise ScenarioError(exc.message, path=f"cluster.nodes[{names.index(node.name)}]") from None
         self.vms_on_csv = cluster.vms_on_csv
+        self.shared_storage = cluster.shared_storage
 
     # ------------------------------------------------------------ boot
 
@@ -1254,37 +1257,19 @@ class Host:
         result = mmu.simulate(mode, tagged_tlb, wl, slat_available=self.slat_available, trace=self.trace)
         return result.to_dict()
 
-    def migrate(
-        self, name: str, to: str, dirty_mb_s: float = 10.0, bandwidth_mb_s: float | None = None
-    ) -> dict[str, Any]:
-        """Live-migrate a running VM to another cluster node; return passes, bytes sent and blackout."""
+    def _cluster_move(self, name: str, to: str, what: str) -> tuple[VirtualMachine, migration.Node, migration.Node]:
+        """The running VM, its node and the destination node of a move, or a typed error saying why not."""
         vm = self.vm(name)
         if not self.nodes:
-            raise NotSupported(
-                "live migration needs Failover Clustering: this scenario has no cluster section", path="to"
-            )
+            raise NotSupported(f"{what} needs Failover Clustering: this scenario has no cluster section", path="to")
         if not isinstance(to, str) or to not in self.nodes:
             raise NotFound(f"no cluster node named {to!r} (nodes: {', '.join(sorted(self.nodes))})", path="to")
         if vm.state != STATE_RUNNING:
-            raise InvalidState(
-                f"{vm.name} is {STATE_LABELS.get(vm.state)}; live migration moves a running VM", path="vm"
-            )
-        source = self.nodes[vm.node]
-        dest = self.nodes[to]
-        migration.check_prerequisites(source, dest, self.vms_on_csv)
-        request = migration.MigrationRequest(
-            vm_name=vm.name,
-            memory_mb=vm.memory_mb,
-            dirty_mb_s=dirty_mb_s,
-            bandwidth_mb_s=bandwidth_mb_s,
-            network_gbps=min(source.migration_network_gbps, dest.migration_network_gbps),
-            source=source.name,
-            destination=dest.name,
-        )
-        if to == self.name:
-            self._require_hypervisor(f"{vm.name} cannot move to {to}")
-            self._check_memory(VirtualMachine(vm.name, vm.guid, vm.guest, vm.memory_mb, vm.vcpus, node=to))
-        result = migration.migrate(request, trace=self.trace)
+            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; {what} moves a running VM", path="vm")
+        return vm, self.nodes[vm.node], self.nodes[to]
+
+    def _move_partition(self, vm: VirtualMachine, to: str) -> str:
+        """Retire the VM's partition and vmwp.exe on its node and create new ones on `to`; return the old node."""
         old_node = vm.node
         old_partition, old_pid = vm.partition_id, vm.vmwp_pid
         if old_pid is not None:
@@ -1313,6 +1298,57 @@ class Host:
             node=to,
             pid=vm.vmwp_pid,
         )
+        return old_node
+
+    def migrate(
+        self, name: str, to: str, dirty_mb_s: float = 10.0, bandwidth_mb_s: float | None = None
+    ) -> dict[str, Any]:
+        """Live-migrate a running VM to another cluster node (2008 R2 only); return passes, bytes sent, blackout
+        and warnings (a network slower than the recommended dedicated 1 Gbps warns, never refuses)."""
+        vm, source, dest = self._cluster_move(name, to, "live migration")
+        migration.check_prerequisites(source, dest, self.vms_on_csv, self.shared_storage)
+        warnings = migration.network_warnings(source, dest)
+        request = migration.MigrationRequest(
+            vm_name=vm.name,
+            memory_mb=vm.memory_mb,
+            dirty_mb_s=dirty_mb_s,
+            bandwidth_mb_s=bandwidth_mb_s,
+            network_gbps=migration.effective_network_gbps(source, dest),
+            source=source.name,
+            destination=dest.name,
+            vm_on_csv=self.vms_on_csv,
+        )
+        if to == self.name:
+            self._require_hypervisor(f"{vm.name} cannot move to {to}")
+            self._check_memory(VirtualMachine(vm.name, vm.guid, vm.guest, vm.memory_mb, vm.vcpus, node=to))
+        for warning in warnings:
+            self._emit("cluster", "user", "warning", f"Warning: {warning}.", partition="root", vm=vm.name)
+        result = migration.migrate(request, trace=self.trace)
+        old_node = self._move_partition(vm, to)
+        out = result.to_dict()
+        out["from"] = old_node
+        out["to"] = to
+        out["warnings"] = warnings
+        return out
+
+    def quick_migrate(self, name: str, to: str, storage_mb_s: float | None = None) -> dict[str, Any]:
+        """Quick Migration (2008 RTM and R2): save the running VM, move its cluster group, restore it on `to`;
+        return each phase's seconds and the downtime (the VM is down from the save to the end of the restore)."""
+        vm, source, dest = self._cluster_move(name, to, "quick migration")
+        migration.check_quick_prerequisites(source, dest, self.vms_on_csv, self.shared_storage)
+        request = migration.QuickMigrationRequest(
+            vm_name=vm.name,
+            memory_mb=vm.memory_mb,
+            storage_mb_s=storage_mb_s,
+            source=source.name,
+            destination=dest.name,
+            vm_on_csv=self.vms_on_csv,
+        )
+        if to == self.name:
+            self._require_hypervisor(f"{vm.name} cannot move to {to}")
+            self._check_memory(VirtualMachine(vm.name, vm.guid, vm.guest, vm.memory_mb, vm.vcpus, node=to))
+        result = migration.quick_migrate(request, trace=self.trace)
+        old_node = self._move_partition(vm, to)
         out = result.to_dict()
         out["from"] = old_node
         out["to"] = to
@@ -1403,7 +1439,14 @@ class Host:
             "users": {user: list(groups) for user, groups in sorted(self.users.items())},
             "authorization": self.azstore.to_dict(),
             "jobs": len(self.jobs),
-            "cluster": {"nodes": sorted(self.nodes), "vms_on_csv": self.vms_on_csv} if self.nodes else None,
+            "cluster": {
+                "nodes": sorted(self.nodes),
+                "vms_on_csv": self.vms_on_csv,
+                "shared_storage": self.shared_storage,
+                "node_details": [self.nodes[n].to_dict() for n in sorted(self.nodes)],
+            }
+            if self.nodes
+            else None,
             "counters": dict(sorted(counters.items())),
             "simulated_ns": self.trace.clock_ns,
             "events": len(self.trace.events),

@@ -1,10 +1,19 @@
-"""Live Migration in Windows Server 2008 R2: prerequisites and the iterative pre-copy of memory.
+"""Live Migration in Windows Server 2008 R2 and Quick Migration in 2008 (RTM): prerequisites and downtime.
 
-Phases (fact sheet section 5): setup (a skeleton VM on the destination) -> full memory copy with
-dirty-page tracking -> iterative copies of the pages dirtied meanwhile -> pause on the source and
-send the remaining pages plus CPU/device state (the **blackout**) -> move storage ownership (CSV)
--> resume on the destination -> unsolicited ARP so switches learn the VM's new port -> the
-source cleans up.
+Live migration phases (docs/sources.md#live-migration): setup (a skeleton VM on the destination)
+-> full memory copy with dirty-page tracking -> iterative copies of the pages dirtied meanwhile ->
+pause on the source and send the remaining pages plus CPU/device state (the **blackout**) -> hand
+the VM's storage over (with CSV nothing changes owner: only the cluster group and storage handles
+move; without CSV the disk is dismounted and mounted) -> resume on the destination -> unsolicited
+ARP so switches learn the VM's new port -> the source cleans up.
+
+Live migration is 2008 R2 only: a Windows Server 2008 (RTM) cluster is refused with the reason and
+has Quick Migration instead (:func:`quick_migrate`; docs/sources.md#quick-migration): save the
+VM's state to disk, move the cluster group, restore; the VM is down the whole time.
+
+A dedicated migration network of 1 Gbps or more is a recommendation, not a requirement
+(docs/sources.md#migration-network): :func:`network_warnings` says what is missing, and a slower
+network shows up as more passes and a longer blackout.
 
 Iteration stops after at most 10 passes in 2008 R2 (5 from 2012 R2), or earlier once the dirty
 set is small; the blackout must stay within the TCP timeout so clients' connections survive.
@@ -40,18 +49,31 @@ __all__ = [
     "MigrationRequest",
     "MigrationResult",
     "Node",
+    "QuickMigrationParams",
+    "QuickMigrationRequest",
+    "QuickMigrationResult",
     "bandwidth_mb_s",
     "check_prerequisites",
+    "check_quick_prerequisites",
+    "effective_network_gbps",
     "migrate",
+    "network_warnings",
+    "quick_migrate",
 ]
 
 CPU_VENDORS = ("Intel", "AMD")
 #: Editions a Node may name; only :data:`LIVE_MIGRATION_EDITIONS` can live-migrate.
 EDITIONS = ("Standard", "Enterprise", "Datacenter", "Web", "Hyper-V Server 2008", "Hyper-V Server 2008 R2")
-#: Fact sheet section 5: "Enterprise, Datacenter, or Hyper-V Server 2008 R2".
+#: docs/sources.md#live-migration: "Enterprise, Datacenter, or Hyper-V Server 2008 R2".
 LIVE_MIGRATION_EDITIONS = ("Enterprise", "Datacenter", "Hyper-V Server 2008 R2")
-#: Failover Clustering limit in 2008 R2 (fact sheet section 5).
+#: Editions with Failover Clustering, hence Quick Migration ([mem]: Hyper-V Server 2008 RTM has no clustering).
+QUICK_MIGRATION_EDITIONS = ("Enterprise", "Datacenter", "Hyper-V Server 2008 R2")
+#: Failover Clustering limit in 2008 R2 (docs/sources.md#live-migration).
 MAX_CLUSTER_NODES = 16
+#: Windows Server versions a node may run; live migration needs the second.
+OS_VERSIONS = ("2008", "2008 R2")
+#: docs/sources.md#migration-network: the recommended dedicated live-migration network, in Gbps.
+RECOMMENDED_NETWORK_GBPS = 1.0
 
 _MIB = 1024 * 1024
 
@@ -87,8 +109,9 @@ class Node:
     clustered: bool  # member of a Failover Cluster
     subnet: str  # e.g. "10.0.1.0/24"
     csv_access: bool  # can reach the Cluster Shared Volumes
-    migration_network_gbps: float  # 0 = no migration network
+    migration_network_gbps: float  # 0 = no dedicated migration network (it shares the cluster networks)
     cluster: str = ""  # cluster name; "" = unnamed (not compared)
+    os_version: str = "2008 R2"  # "2008" (RTM: Quick Migration only) or "2008 R2"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -102,35 +125,38 @@ class Node:
                 f"edition must be one of {', '.join(EDITIONS)}, got {self.edition!r}", path="node.edition"
             )
         _check_number(self.migration_network_gbps, "node.migration_network_gbps")
+        if self.os_version not in OS_VERSIONS:
+            raise InvalidParameter(
+                f"os_version must be one of {', '.join(OS_VERSIONS)}, got {self.os_version!r}", path="node.os_version"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the node's fields (bandwidth in Gbps)."""
         return dict(sorted(asdict(self).items()))
 
 
-def check_prerequisites(source: Node, dest: Node, vm_on_csv: bool) -> None:
-    """Raise NotSupported with the precise reason when `source` cannot live-migrate a VM to `dest`; else return None.
-
-    Checks in this order (the first failure is reported): same node, editions, Failover Clustering,
-    same cluster, CPU vendor, subnet, shared storage (CSV), migration network.
-    """
+def _check_cluster_pair(source: Node, dest: Node, what: str, editions: tuple[str, ...]) -> None:
+    """Refuse (NotSupported) a move between `source` and `dest` that is not between two nodes of one cluster."""
     if source.name.casefold() == dest.name.casefold():
         raise NotSupported(
-            f"source and destination are the same node ({source.name}); live migration moves a VM to another "
+            f"source and destination are the same node ({source.name}); {what} moves a VM to another "
             "node of the cluster",
             path="destination.name",
         )
     for role, node in (("source", source), ("destination", dest)):
-        if node.edition not in LIVE_MIGRATION_EDITIONS:
+        if node.edition not in editions:
             raise NotSupported(
-                f"{node.name} runs {node.edition}; live migration needs Windows Server 2008 R2 Enterprise, "
-                "Datacenter or Hyper-V Server 2008 R2",
+                f"{node.name} runs {node.edition}; {what} needs Windows Server 2008 R2 Enterprise, "
+                "Datacenter or Hyper-V Server 2008 R2"
+                if what == "live migration"
+                else f"{node.name} runs {node.edition}; {what} needs Failover Clustering: Enterprise or Datacenter "
+                "(or Hyper-V Server 2008 R2)",
                 path=f"{role}.edition",
             )
     for role, node in (("source", source), ("destination", dest)):
         if not node.clustered:
             raise NotSupported(
-                f"{node.name} is not a Failover Cluster node; live migration in 2008 R2 works only between nodes of "
+                f"{node.name} is not a Failover Cluster node; {what} works only between nodes of "
                 f"one failover cluster (up to {MAX_CLUSTER_NODES} nodes)",
                 path=f"{role}.clustered",
             )
@@ -140,6 +166,42 @@ def check_prerequisites(source: Node, dest: Node, vm_on_csv: bool) -> None:
             "both nodes must belong to the same failover cluster",
             path="destination.cluster",
         )
+
+
+def _check_storage(source: Node, dest: Node, vm_on_csv: bool, shared_storage: bool) -> None:
+    """Refuse a move when the VM's storage is not shared by both nodes (CSV is recommended, not required)."""
+    if not shared_storage:
+        raise NotSupported(
+            "the VM's storage is not shared: both nodes must reach its VHDs and configuration "
+            "(Cluster Shared Volumes are recommended)",
+            path="vm.storage",
+        )
+    if vm_on_csv:
+        for role, node in (("source", source), ("destination", dest)):
+            if not node.csv_access:
+                raise NotSupported(
+                    f"{node.name} cannot reach the Cluster Shared Volume holding the VM", path=f"{role}.csv_access"
+                )
+
+
+def check_prerequisites(source: Node, dest: Node, vm_on_csv: bool, shared_storage: bool = True) -> None:
+    """Raise NotSupported with the precise reason when `source` cannot live-migrate a VM to `dest`; else return None.
+
+    Checks in this order (the first failure is reported): same node, Windows Server 2008 R2, editions,
+    Failover Clustering, same cluster, CPU vendor, subnet, shared storage (CSV recommended). The migration
+    network is not a prerequisite (docs/sources.md#migration-network): see :func:`network_warnings`.
+    """
+    if source.name.casefold() == dest.name.casefold():
+        _check_cluster_pair(source, dest, "live migration", LIVE_MIGRATION_EDITIONS)
+    for role, node in (("source", source), ("destination", dest)):
+        if node.os_version != "2008 R2":
+            raise NotSupported(
+                f"{node.name} runs Windows Server 2008 (RTM): live migration arrived with Windows Server 2008 R2. "
+                "A 2008 RTM failover cluster moves a VM with Quick Migration (save its state, move the cluster "
+                "group, restore it on the other node), with downtime: use quick-migrate",
+                path=f"{role}.os_version",
+            )
+    _check_cluster_pair(source, dest, "live migration", LIVE_MIGRATION_EDITIONS)
     if source.cpu_vendor != dest.cpu_vendor:
         raise NotSupported(
             f"{source.name} has an {source.cpu_vendor} processor and {dest.name} an {dest.cpu_vendor} one; "
@@ -153,29 +215,51 @@ def check_prerequisites(source: Node, dest: Node, vm_on_csv: bool) -> None:
             "address, so both nodes must be on the same subnet",
             path="destination.subnet",
         )
-    if not vm_on_csv:
+    _check_storage(source, dest, vm_on_csv, shared_storage)
+
+
+def check_quick_prerequisites(source: Node, dest: Node, vm_on_csv: bool, shared_storage: bool = True) -> None:
+    """Raise NotSupported with the reason when `source` cannot quick-migrate a VM to `dest` (2008 or 2008 R2).
+
+    Checks: same node, editions with Failover Clustering, clustered, same cluster, CPU vendor (a saved
+    state does not restore on another vendor's processor), shared storage.
+    """
+    _check_cluster_pair(source, dest, "quick migration", QUICK_MIGRATION_EDITIONS)
+    if source.cpu_vendor != dest.cpu_vendor:
         raise NotSupported(
-            "the VM's storage is not shared: both nodes must reach its VHDs and configuration "
-            "(Cluster Shared Volumes are recommended)",
-            path="vm.storage",
+            f"{source.name} has an {source.cpu_vendor} processor and {dest.name} an {dest.cpu_vendor} one; "
+            "a saved state does not restore on another vendor's processor",
+            path="destination.cpu_vendor",
         )
-    for role, node in (("source", source), ("destination", dest)):
-        if not node.csv_access:
-            raise NotSupported(
-                f"{node.name} cannot reach the Cluster Shared Volume holding the VM", path=f"{role}.csv_access"
-            )
-    for role, node in (("source", source), ("destination", dest)):
+    _check_storage(source, dest, vm_on_csv, shared_storage)
+
+
+def effective_network_gbps(source: Node, dest: Node, params: MigrationParams | None = None) -> float:
+    """Return the Gbps a live migration gets: the slower dedicated network, or a share of the cluster networks."""
+    p = params if params is not None else DEFAULT_MIGRATION_PARAMS
+    dedicated = min(source.migration_network_gbps, dest.migration_network_gbps)
+    if dedicated > 0:
+        return dedicated
+    return p.shared_network_mbps / 1000
+
+
+def network_warnings(source: Node, dest: Node, params: MigrationParams | None = None) -> list[str]:
+    """Return warnings (never refusals) when the nodes lack the recommended dedicated 1 Gbps migration network."""
+    p = params if params is not None else DEFAULT_MIGRATION_PARAMS
+    warnings: list[str] = []
+    for node in (source, dest):
         if node.migration_network_gbps <= 0:
-            raise NotSupported(
-                f"{node.name} has no migration network; live migration needs a dedicated 1 Gbps network",
-                path=f"{role}.migration_network_gbps",
+            warnings.append(
+                f"{node.name} has no dedicated live-migration network: Microsoft recommends one of 1 Gbps or more. "
+                f"The migration shares the cluster networks enabled for it (model: {p.shared_network_mbps} Mbps), "
+                "so expect more passes and a longer blackout"
             )
-        if node.migration_network_gbps < 1:
-            raise NotSupported(
-                f"{node.name}'s migration network is {node.migration_network_gbps} Gbps; live migration needs a "
-                "dedicated network of at least 1 Gbps",
-                path=f"{role}.migration_network_gbps",
+        elif node.migration_network_gbps < RECOMMENDED_NETWORK_GBPS:
+            warnings.append(
+                f"{node.name}'s migration network is {node.migration_network_gbps:g} Gbps, below the recommended "
+                "1 Gbps: each pass takes longer, so expect more passes and a longer blackout"
             )
+    return warnings
 
 
 @dataclass(frozen=True)
@@ -203,6 +287,9 @@ class MigrationParams:
     setup_ms: int = 1_000
     #: [model] Source cleanup after the VM runs on the destination, in ms.
     cleanup_ms: int = 500
+    #: [model] Bandwidth a live migration gets, in Mbps, when there is no dedicated migration network and it
+    #: shares the cluster networks (half of a 1 Gbps network; docs/sources.md#migration-network).
+    shared_network_mbps: int = 500
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -231,6 +318,7 @@ class MigrationRequest:
     network_gbps: float = 1.0
     source: str = "source"
     destination: str = "destination"
+    vm_on_csv: bool = True  # with CSV nothing changes owner; without it the disk is dismounted and mounted
 
     def __post_init__(self) -> None:
         if not isinstance(self.vm_name, str) or not self.vm_name.strip():
@@ -444,7 +532,7 @@ def migrate(
             "phase": "storage-handoff",
             "seconds": _r(Fraction(p.storage_handoff_ms, 1000), 6),
             "vm_running_on": None,
-            "detail": f"ownership of {vm}'s storage (CSV) moves to {dst}",
+            "detail": _storage_handoff_detail(vm, src, dst, request.vm_on_csv),
         },
         {
             "phase": "resume",
@@ -485,6 +573,16 @@ def migrate(
     if trace is not None:
         _emit(trace, result, bw, page_bytes, copy_seconds)
     return result
+
+
+def _storage_handoff_detail(vm: str, src: str, dst: str, on_csv: bool) -> str:
+    """Say what happens to the VM's storage at the switchover (docs/sources.md#live-migration)."""
+    if on_csv:
+        return (
+            f"{vm}'s cluster group and storage handles move to {dst}; on a Cluster Shared Volume nothing changes "
+            "owner (every node already reaches the LUN)"
+        )
+    return f"{vm}'s cluster disk is dismounted on {src} and mounted on {dst}"
 
 
 def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_seconds: Fraction) -> None:
@@ -538,7 +636,7 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
         component="cluster",
         mode="user",
         kind="migration.storage_handoff",
-        summary=f"Failover Clustering hands {vm}'s storage (CSV) over to {dst}",
+        summary=f"Failover Clustering: {_storage_handoff_detail(vm, src, dst, r.request.vm_on_csv)}",
         cost_ns=p.storage_handoff_ms * 1_000_000,
         vm=vm,
     )
@@ -570,3 +668,171 @@ def _emit(trace: Trace, r: MigrationResult, bw: Fraction, page_bytes: int, copy_
         cost_ns=p.cleanup_ms * 1_000_000,
         vm=vm,
     )
+
+
+# ------------------------------------------------------------------------------------------------ Quick Migration
+
+
+@dataclass(frozen=True)
+class QuickMigrationParams:
+    """Named parameters of the Quick Migration model (docs/sources.md#quick-migration); times in ms, rates in MB/s."""
+
+    #: [model] Storage throughput for writing and reading the saved state, in MB/s (a 2008-era SAN LUN).
+    storage_mb_s: int = 100
+    #: [model] CPU registers plus device state saved with the memory, in KB (as for live migration).
+    device_state_kb: int = 512
+    #: [model] Taking the cluster group offline, moving it (the disk changes owner) and online again, in ms.
+    group_move_ms: int = 3_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            minimum = 1 if f.name == "storage_mb_s" else 0
+            _check_number(getattr(self, f.name), f"params.{f.name}", minimum=minimum, integer=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every parameter by name."""
+        return dict(sorted(asdict(self).items()))
+
+
+DEFAULT_QUICK_MIGRATION_PARAMS = QuickMigrationParams()
+
+
+@dataclass(frozen=True)
+class QuickMigrationRequest:
+    """One VM to quick-migrate: its memory and the storage throughput (MB/s; default the parameter's)."""
+
+    vm_name: str
+    memory_mb: int
+    storage_mb_s: float | None = None
+    source: str = "source"
+    destination: str = "destination"
+    vm_on_csv: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.vm_name, str) or not self.vm_name.strip():
+            raise InvalidParameter("the VM needs a name", path="request.vm_name")
+        _check_number(self.memory_mb, "request.memory_mb", minimum=1, integer=True)
+        if self.storage_mb_s is not None:
+            _check_number(self.storage_mb_s, "request.storage_mb_s", strict=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the request's fields."""
+        return dict(sorted(asdict(self).items()))
+
+
+@dataclass(frozen=True)
+class QuickMigrationResult:
+    """The outcome of a simulated Quick Migration: the VM is down from the save to the end of the restore."""
+
+    request: QuickMigrationRequest
+    params: QuickMigrationParams
+    storage_mb_s: float
+    save_seconds: float
+    group_move_seconds: float
+    restore_seconds: float
+    downtime_seconds: float
+    downtime_ms: float
+    within_tcp_timeout: bool
+    phases: tuple[dict[str, Any], ...]
+    explanation: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the phases, each duration in seconds, the downtime (s and ms) and the explanation."""
+        return {
+            "vm": self.request.vm_name,
+            "method": "Quick Migration",
+            "request": self.request.to_dict(),
+            "params": self.params.to_dict(),
+            "storage_mb_s": self.storage_mb_s,
+            "save_seconds": self.save_seconds,
+            "group_move_seconds": self.group_move_seconds,
+            "restore_seconds": self.restore_seconds,
+            "downtime_seconds": self.downtime_seconds,
+            "downtime_ms": self.downtime_ms,
+            "within_tcp_timeout": self.within_tcp_timeout,
+            "phases": [dict(p) for p in self.phases],
+            "explanation": list(self.explanation),
+        }
+
+
+def quick_migrate(
+    request: QuickMigrationRequest,
+    *,
+    params: QuickMigrationParams = DEFAULT_QUICK_MIGRATION_PARAMS,
+    tcp_timeout_budget_ms: int = DEFAULT_MIGRATION_PARAMS.tcp_timeout_budget_ms,
+    trace: Trace | None = None,
+) -> QuickMigrationResult:
+    """Simulate a Quick Migration: save state to disk, move the cluster group, restore (prerequisites are
+    :func:`check_quick_prerequisites`' job).
+
+    downtime = (memory + device state) / storage throughput [save] + group move + the same again [restore];
+    seconds, with MB = MiB. With `trace`, emits one event per phase (partition "root", mode "user").
+    """
+    if not isinstance(request, QuickMigrationRequest):
+        raise InvalidParameter("expected a QuickMigrationRequest", path="request")
+    if not isinstance(params, QuickMigrationParams):
+        raise InvalidParameter("expected QuickMigrationParams", path="params")
+    p = params
+    rate = Fraction(str(request.storage_mb_s)) if request.storage_mb_s is not None else Fraction(p.storage_mb_s)
+    state_mb = Fraction(request.memory_mb) + Fraction(p.device_state_kb, 1024)
+    save_s = state_mb / rate
+    move_s = Fraction(p.group_move_ms, 1000)
+    restore_s = state_mb / rate
+    down_s = save_s + move_s + restore_s
+    down_ms = _r(down_s * 1000)
+    within = down_s * 1000 <= tcp_timeout_budget_ms
+    vm, src, dst = request.vm_name, request.source, request.destination
+    storage = (
+        "the cluster group moves; on a Cluster Shared Volume the disk keeps its owner"
+        if request.vm_on_csv
+        else f"the VM's disk changes owner: dismounted on {src}, mounted on {dst}"
+    )
+    lines = (
+        f"save: ({request.memory_mb:,} MB memory + {p.device_state_kb} KB device state) / {_r(rate)} MB/s = "
+        f"{_r(save_s)} s written to disk while {vm} is stopped",
+        f"move the cluster group from {src} to {dst}: {_r(move_s)} s ({storage})",
+        f"restore: the same {_r(state_mb)} MB read back at {_r(rate)} MB/s = {_r(restore_s)} s",
+        f"downtime = {_r(save_s)} + {_r(move_s)} + {_r(restore_s)} = {_r(down_s)} s ({down_ms:,} ms): "
+        + ("within" if within else "beyond")
+        + f" the TCP timeout budget of {tcp_timeout_budget_ms:,} ms"
+        + ("" if within else ": clients' TCP sessions are likely to drop"),
+        "the downtime grows with the VM's memory and shrinks with faster storage; live migration (2008 R2) keeps "
+        "the VM running until a blackout of milliseconds",
+    )
+    phases = (
+        {"phase": "save", "seconds": _r(save_s, 6), "vm_running_on": None,
+         "detail": f"{vm} is saved on {src}: memory and device state written to disk"},
+        {"phase": "move-group", "seconds": _r(move_s, 6), "vm_running_on": None,
+         "detail": f"Failover Clustering moves {vm}'s group to {dst}; {storage}"},
+        {"phase": "restore", "seconds": _r(restore_s, 6), "vm_running_on": dst,
+         "detail": f"{vm} is restored on {dst} from its saved state"},
+    )
+    result = QuickMigrationResult(
+        request=request,
+        params=p,
+        storage_mb_s=_r(rate),
+        save_seconds=_r(save_s, 6),
+        group_move_seconds=_r(move_s, 6),
+        restore_seconds=_r(restore_s, 6),
+        downtime_seconds=_r(down_s, 6),
+        downtime_ms=down_ms,
+        within_tcp_timeout=within,
+        phases=phases,
+        explanation=lines,
+    )
+    if trace is not None:
+        for phase, seconds, component in (
+            (phases[0], save_s, "vmwp.exe"),
+            (phases[1], move_s, "cluster"),
+            (phases[2], restore_s, "vmwp.exe"),
+        ):
+            trace.emit(
+                partition="root",
+                component=component,
+                mode="user",
+                kind=f"quick_migration.{phase['phase']}",
+                summary=f"Quick Migration of {vm}: {phase['detail']} ({_r(seconds)} s; {vm} is down)",
+                cost_ns=_ns(seconds),
+                vm=vm,
+            )
+    return result

@@ -26,9 +26,11 @@ Shape (every key optional unless marked *)::
          backup: {backup_service_running, snapshot_on_vhd_volume, basic_disks_only,
                   volumes_support_shadow_copies, cluster_group_online, shadow_storage_same_volume}}
     cluster:
-      vms_on_csv: true
+      vms_on_csv: true                     # false: the VM's cluster disk is dismounted and mounted on a move
+      shared_storage: true                 # false: no storage both nodes reach (moves are refused)
       nodes: [{name*, cpu_vendor: intel|amd, edition: Enterprise|Datacenter|Standard|Web|"Hyper-V Server 2008 R2"...,
                clustered, subnet, csv_access, migration_network_gbps}]   # include the host itself by name
+                                           # every node runs the host's os.version; 0 Gbps = no dedicated network
     params: {vm_exit_cycles: 2400, ...}    # overrides of params.CostModel fields
 """
 
@@ -140,6 +142,7 @@ class ClusterSpec:
 
     nodes: tuple[NodeSpec, ...] = ()
     vms_on_csv: bool = True
+    shared_storage: bool = True  # both nodes reach the VM's storage (a CSV or a cluster disk that can move)
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ def _vcpus(r: _Reader, max_vcpus: int) -> int:
 
 
 def _cluster(data: object, path: str) -> ClusterSpec:
-    r = _Reader(data, path, ("nodes", "vms_on_csv"))
+    r = _Reader(data, path, ("nodes", "vms_on_csv", "shared_storage"))
     raw_nodes = r.data.get("nodes", [])
     if not isinstance(raw_nodes, list):
         raise ScenarioError("must be a list", path=r.sub("nodes"))
@@ -375,7 +378,9 @@ def _cluster(data: object, path: str) -> ClusterSpec:
         if any(n.name == node.name for n in nodes):
             raise ScenarioError(f"duplicate node name {node.name!r}", path=nr.sub("name"))
         nodes.append(node)
-    return ClusterSpec(nodes=tuple(nodes), vms_on_csv=r.bool_("vms_on_csv", True))
+    return ClusterSpec(
+        nodes=tuple(nodes), vms_on_csv=r.bool_("vms_on_csv", True), shared_storage=r.bool_("shared_storage", True)
+    )
 
 
 def _params(data: object, path: str) -> CostModel:

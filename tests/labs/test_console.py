@@ -78,6 +78,11 @@ from labs.sim.actions import validate
             "mmu slat tagged-tlb off workload database",
             {"op": "mmu.run", "mode": "slat", "tagged_tlb": False, "workload": "database"},
         ),
+        ("quick-migrate web to HV02", {"op": "quick_migrate", "vm": "web", "to": "HV02"}),
+        (
+            "Quick-Migrate web to HV02 storage 250",
+            {"op": "quick_migrate", "vm": "web", "to": "HV02", "storage_mb_s": 250.0},
+        ),
         (
             "migrate web to HV02 dirty-rate 20 bandwidth 100",
             {"op": "migrate", "vm": "web", "to": "HV02", "dirty_mb_s": 20.0, "bandwidth_mb_s": 100.0},
@@ -88,6 +93,16 @@ def test_each_command_compiles_to_a_valid_simulator_action(text: str, action: di
     [command] = parse(text)
     assert command.action == action
     validate(command.action)  # the simulator accepts exactly what the console produces
+
+
+def test_quick_migrate_is_its_own_command_group_and_refuses_zero_storage() -> None:
+    [command] = parse("quick-migrate web to HV02")
+    assert command.action is not None and console.command_group(command.action) == "quick-migrate"
+    with pytest.raises(ConsoleError, match="more than 0 MB/s"):
+        parse("quick-migrate web to HV02 storage 0")
+    with pytest.raises(ConsoleError) as exc:
+        parse("quikc-migrate web to HV02")
+    assert exc.value.suggestion == "quick-migrate"
 
 
 def test_with_an_application_goes_only_with_backup() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -15,9 +16,14 @@ from labs.sim.migration import (
     MigrationParams,
     MigrationRequest,
     Node,
+    QuickMigrationRequest,
     bandwidth_mb_s,
     check_prerequisites,
+    check_quick_prerequisites,
+    effective_network_gbps,
     migrate,
+    network_warnings,
+    quick_migrate,
 )
 from labs.sim.trace import Trace
 
@@ -39,16 +45,14 @@ def test_compatible_nodes_pass() -> None:
         (A, dataclasses.replace(B, cluster="CL2"), True, "destination.cluster", "same failover cluster"),
         (A, dataclasses.replace(B, cpu_vendor="AMD"), True, "destination.cpu_vendor", "Processor compatibility mode"),
         (A, dataclasses.replace(B, subnet="10.0.2.0/24"), True, "destination.subnet", "same subnet"),
-        (A, B, False, "vm.storage", "Cluster Shared Volumes are recommended"),
         (A, dataclasses.replace(B, csv_access=False), True, "destination.csv_access", "Cluster Shared Volume"),
         (
-            A,
-            dataclasses.replace(B, migration_network_gbps=0.0),
+            dataclasses.replace(A, os_version="2008"),
+            dataclasses.replace(B, os_version="2008"),
             True,
-            "destination.migration_network_gbps",
-            "no migration network",
+            "source.os_version",
+            "Quick Migration",
         ),
-        (A, dataclasses.replace(B, migration_network_gbps=0.1), True, "destination.migration_network_gbps", "1 Gbps"),
         (
             A,
             dataclasses.replace(B, edition="Standard"),
@@ -67,6 +71,70 @@ def test_each_prerequisite_is_refused_with_its_reason(
     assert exc.value.path == path
     assert words in exc.value.message
     assert exc.value.wmi_return_code == 32770
+
+
+def test_storage_that_is_not_shared_is_refused_but_csv_is_only_recommended() -> None:
+    with pytest.raises(NotSupported, match="Cluster Shared Volumes are recommended") as exc:
+        check_prerequisites(A, B, vm_on_csv=False, shared_storage=False)
+    assert exc.value.path == "vm.storage"
+    check_prerequisites(A, B, vm_on_csv=False)  # a cluster disk that is dismounted and mounted: allowed
+    check_prerequisites(A, dataclasses.replace(B, csv_access=False), vm_on_csv=False)
+
+
+def test_a_2008_rtm_cluster_refuses_live_migration_and_names_quick_migration() -> None:
+    rtm_a, rtm_b = dataclasses.replace(A, os_version="2008"), dataclasses.replace(B, os_version="2008")
+    with pytest.raises(NotSupported) as exc:
+        check_prerequisites(rtm_a, rtm_b, vm_on_csv=False)
+    assert "Windows Server 2008 (RTM)" in exc.value.message and "2008 R2" in exc.value.message
+    assert "quick-migrate" in exc.value.message
+    check_quick_prerequisites(rtm_a, rtm_b, vm_on_csv=False)  # what an RTM cluster does instead
+
+
+@pytest.mark.parametrize("gbps", [0.0, 0.1, 0.5])
+def test_a_slow_or_missing_migration_network_warns_and_is_never_refused(gbps: float) -> None:
+    slow = dataclasses.replace(B, migration_network_gbps=gbps)
+    check_prerequisites(A, slow, vm_on_csv=True)
+    [warning] = network_warnings(A, slow)
+    assert "recommend" in warning and slow.name in warning and "longer blackout" in warning
+    assert network_warnings(A, B) == []
+
+
+def test_a_slower_network_means_more_passes_and_a_longer_blackout() -> None:
+    shared = dataclasses.replace(B, migration_network_gbps=0.0)
+    assert effective_network_gbps(A, shared) == DEFAULT_MIGRATION_PARAMS.shared_network_mbps / 1000
+    fast = migrate(MigrationRequest("vm", 8192, 20.0, network_gbps=effective_network_gbps(A, B)))
+    slow = migrate(MigrationRequest("vm", 8192, 20.0, network_gbps=effective_network_gbps(A, shared)))
+    assert len(slow.passes) > len(fast.passes)
+    assert slow.blackout_ms > fast.blackout_ms
+    assert slow.total_seconds > fast.total_seconds
+
+
+def test_quick_migration_downtime_is_save_plus_group_move_plus_restore() -> None:
+    r = quick_migrate(QuickMigrationRequest("sql", 8192))
+    state_mb = 8192 + 512 / 1024
+    assert r.save_seconds == r.restore_seconds == pytest.approx(state_mb / 100)
+    assert r.group_move_seconds == 3.0
+    assert r.downtime_seconds == pytest.approx(2 * state_mb / 100 + 3.0)
+    assert not r.within_tcp_timeout and "downtime" in r.explanation[3]
+    bigger = quick_migrate(QuickMigrationRequest("sql", 16384))
+    faster = quick_migrate(QuickMigrationRequest("sql", 8192, storage_mb_s=400))
+    assert bigger.downtime_seconds > r.downtime_seconds > faster.downtime_seconds
+    live = migrate(MigrationRequest("sql", 8192, 20.0))
+    assert live.blackout_ms * 1000 < r.downtime_ms  # three orders of magnitude and more
+
+
+def test_quick_migration_refuses_another_vendor_and_names_why() -> None:
+    with pytest.raises(NotSupported, match="saved state does not restore") as exc:
+        check_quick_prerequisites(A, dataclasses.replace(B, cpu_vendor="AMD"), vm_on_csv=True)
+    assert exc.value.path == "destination.cpu_vendor"
+
+
+def test_the_storage_handoff_says_nothing_changes_owner_on_csv() -> None:
+    on_csv = migrate(MigrationRequest("vm", 1024, 10.0))
+    no_csv = migrate(MigrationRequest("vm", 1024, 10.0, vm_on_csv=False))
+    handoff = {p["phase"]: p["detail"] for p in on_csv.phases}["storage-handoff"]
+    assert "nothing changes owner" in handoff and "ownership" not in handoff
+    assert "dismounted" in {p["phase"]: p["detail"] for p in no_csv.phases}["storage-handoff"]
 
 
 def test_cross_vendor_reason_says_never_across_vendors() -> None:
@@ -213,3 +281,44 @@ def test_properties(memory_mb: int, dirty: float, bandwidth: float, max_passes: 
     assert r.converged == (r.final_pages < threshold)
     if not r.converged:
         assert len(r.passes) == max_passes
+
+
+def _cluster_host(version: str, gbps: float = 1.0) -> Any:
+    from labs.sim.host import Host
+
+    return Host({
+        "host": {"name": "N1", "memory_mb": 32768, "os": {"version": version, "edition": "enterprise"}},
+        "cluster": {"vms_on_csv": version == "2008 R2", "nodes": [
+            {"name": "N1", "migration_network_gbps": gbps},
+            {"name": "N2", "migration_network_gbps": gbps},
+        ]},
+        "vms": [{"name": "sql", "guest": "windows-enlightened", "memory_mb": 4096, "state": "running"}],
+    })
+
+
+def test_the_host_of_a_2008_rtm_cluster_refuses_migrate_and_quick_migrates() -> None:
+    from labs.sim.actions import apply
+
+    host = _cluster_host("2008")
+    with pytest.raises(NotSupported, match="Quick Migration") as exc:
+        apply(host, {"op": "migrate", "vm": "sql", "to": "N2"})
+    assert exc.value.path == "source.os_version"
+    assert host.vm("sql").node == "N1"
+    result = apply(host, {"op": "quick_migrate", "vm": "sql", "to": "N2"})
+    assert result["method"] == "Quick Migration" and host.vm("sql").node == "N2"
+    assert result["downtime_seconds"] == pytest.approx(2 * (4096 + 0.5) / 100 + 3.0)
+    assert "dismounted on N1, mounted on N2" in result["phases"][1]["detail"]
+    kinds = [e["kind"] for e in host.trace.events]
+    assert "quick_migration.save" in kinds and "quick_migration.restore" in kinds
+    assert host.invariants() == []
+
+
+def test_the_host_warns_about_a_slow_network_and_shows_it_as_more_passes() -> None:
+    from labs.sim.actions import apply
+
+    fast = apply(_cluster_host("2008 R2"), {"op": "migrate", "vm": "sql", "to": "N2", "dirty_mb_s": 30})
+    slow = apply(_cluster_host("2008 R2", 0.25), {"op": "migrate", "vm": "sql", "to": "N2", "dirty_mb_s": 30})
+    shared = apply(_cluster_host("2008 R2", 0.0), {"op": "migrate", "vm": "sql", "to": "N2", "dirty_mb_s": 30})
+    assert fast["warnings"] == [] and len(slow["warnings"]) == 2 and len(shared["warnings"]) == 2
+    assert len(slow["passes"]) > len(fast["passes"]) and slow["blackout_ms"] > fast["blackout_ms"]
+    assert len(shared["passes"]) > len(fast["passes"])
