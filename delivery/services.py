@@ -32,4 +32,3 @@ def reference_trace(path: str) -> dict[str, Any]:
             else [f"{key}: {value}" for key, value in sorted(arithmetic.items())]
         },
     }
-
