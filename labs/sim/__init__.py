@@ -2,6 +2,6 @@
 
 Nothing here imports Django: the labs app drives it from Celery workers, and
 `python -m labs.sim` drives it from a shell. Every number comes from
-`shared/hyperv-facts.md` or the seed articles; facts marked [mem] there are
-named parameters in `labs.sim.params`.
+docs/sources.md (each fact with its source); facts marked [recalled] there are
+named, documented parameters (`labs.sim.params` and the models' own parameter classes).
 """

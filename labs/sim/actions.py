@@ -149,7 +149,7 @@ OPERATION_FOR_REQUESTED_STATE: dict[int, str] = {
 }
 """[mem] Which AzMan operation a RequestStateChange needs (resuming a paused VM needs
 "Pause and Restart Virtual Machine" instead of "Start Virtual Machine"). Operation names are
-verified (fact sheet 3); this mapping of state changes to them is not."""
+verified (docs/sources.md#authorization-manager); this mapping of state changes to them is not."""
 
 OPERATION_FOR: dict[str, str] = {
     "vm.define": "Create Virtual Machine",

@@ -20,7 +20,7 @@ The model:
 Which scope a VM lives in (``ScopeOfResidence`` on ``Msvm_VirtualSystemGlobalSettingData``) is not
 AzMan's business: the host / WMI owns it, and the AzMan console cannot set it.
 
-The access check follows the fact sheet's rule, which is marked [mem] there (recalled, unverified):
+The access check follows docs/sources.md#authorization-manager's rule, marked [recalled] there (unverified):
 allowed if any of the caller's SIDs (the user or one of their groups) is in a role assignment at the
 VM's scope or at application level whose role definition reaches the operation, directly or through
 (nested) tasks. Non-administrators also need WMI namespace and DCOM rights; this module does not
@@ -52,7 +52,7 @@ __all__ = [
     "AzStore",
 ]
 
-#: Where Hyper-V's default store lives (fact sheet section 3).
+#: Where Hyper-V's default store lives (docs/sources.md#authorization-manager).
 STORE_LOCATION = "%ProgramData%\\Microsoft\\Windows\\Hyper-V\\InitialStore.xml"
 #: Registry key holding the ``StoreLocation`` and ``ServiceApplication`` values.
 REGISTRY_KEY = "HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization"
@@ -63,7 +63,7 @@ ADMINISTRATOR_ROLE = "Administrator"
 #: The group assigned to :data:`ADMINISTRATOR_ROLE` at application level in the default store.
 ADMINISTRATORS_GROUP = "BUILTIN\\Administrators"
 
-#: The 33 fixed Hyper-V operations. The NAMES are verified (fact sheet section 3); the numeric
+#: The 33 fixed Hyper-V operations. The NAMES are verified (docs/sources.md#authorization-manager); the numeric
 #: operation IDS are [mem] (recalled, unverified): treat them as labels for display, never as a
 #: contract. Nothing in the simulator keys behaviour on the numbers.
 OPERATIONS: dict[int, str] = {

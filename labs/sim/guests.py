@@ -19,14 +19,14 @@ The Linux IC versions, and the nuance a trainer should teach:
 
 * **v1 (2008)**: SLES 10 only; synthetic network and storage, the hypercall adapter (maps a
   Xen-enabled kernel's calls onto Hyper-V hypercalls), Fastpath Boot. Modelled as ``linux-xen``.
-* **v2.0** (January 2010; the seed's "Version 2"): 1 vCPU only; synthetic network and storage;
+* **v2.0** (January 2010; announced as "Version 2"): 1 vCPU only; synthetic network and storage;
   Fastpath Boot. Not supported: operating system shutdown, time synchronization, data exchange
   (KVP), heartbeat, volume snapshot backup, jumbo frames/TCP offload, hot add/remove.
 * **v2.1** (2010): adds SMP up to 4 vCPUs, time synchronization, shutdown and heartbeat
   (driver ``hv_utils``). KVP (data exchange) arrived only later, with LIS 3.x; VSS backup too is
   not part of 2.1.
 
-Facts not on the fact sheet are marked [mem] (recalled, unverified) where they are used.
+Recalled, unverified facts are marked [mem] where they are used (docs/sources.md#recalled-parameters).
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ _FEATURES: dict[str, GuestFeatures] = {
             "Once Integration Services load, an IDE disk quietly switches to the synthetic VMBus path through "
             "the filter driver storflt; only boot and OS install use true emulation (Savill).",
             "Calls the hypervisor directly with hypercalls; no adapter needed.",
-            "[mem] jumbo frames / TCP offload and disk hot add/remove are Windows-guest features of 2008 R2, not "
-            "on the fact sheet.",
+            "[mem] jumbo frames / TCP offload and disk hot add/remove are Windows-guest features of 2008 R2 "
+            "(recalled, not sourced).",
         ),
     ),
     "windows-xp": GuestFeatures(
@@ -270,7 +270,7 @@ _FEATURES: dict[str, GuestFeatures] = {
         drivers=("synthetic storage VSC", "synthetic network VSC", "hypercall adapter"),
         notes=(
             "The hypercall adapter maps the Xen-enabled kernel's hypercalls onto Hyper-V hypercalls.",
-            "[mem] 1 vCPU assumed: the fact sheet does not give v1's processor limit.",
+            "[mem] 1 vCPU assumed: no source gives v1's processor limit.",
         ),
     ),
     "linux-ic-2.0": GuestFeatures(
@@ -299,8 +299,8 @@ _FEATURES: dict[str, GuestFeatures] = {
         ),
         drivers=_LINUX_VSC_DRIVERS,
         notes=(
-            "Unsupported in v2.0 (seed 000): operating system shutdown, time synchronization, data exchange, "
-            "heartbeat, volume snapshot backup, jumbo frames and TCP offload, hot add/remove.",
+            "Unsupported in v2.0 (the January 2010 announcement): operating system shutdown, time synchronization, "
+            "data exchange, heartbeat, volume snapshot backup, jumbo frames and TCP offload, hot add/remove.",
             "Fastpath Boot: boot devices use the block VSC (blkvsc).",
         ),
     ),

@@ -6,7 +6,7 @@ a failing call raises a typed `SimError` and leaves the host unchanged. All rand
 (process ids, VM GUIDs, job ids) comes from `host.rng = random.Random(seed)`, so the same
 scenario, actions and seed give byte-identical `snapshot()` JSON.
 
-Boot (fact sheet 7): ``hvboot.sys`` launches ``hvix64.exe`` (Intel) or ``hvax64.exe`` (AMD) when
+Boot (docs/sources.md#deployment): ``hvboot.sys`` launches ``hvix64.exe`` (Intel) or ``hvax64.exe`` (AMD) when
 the Hyper-V role is installed, BCD ``hypervisorlaunchtype`` is ``auto``, the CPU is x64 with
 VT-x/AMD-V enabled in the BIOS and hardware DEP (XD/NX) enabled; otherwise the host says exactly
 why not. Partition IDs are assigned from 1 (the root) and never reused while that hypervisor runs.

@@ -1,13 +1,13 @@
 """Disk and network I/O through the emulated and the synthetic (VMBus) paths, as traces.
 
-Emulated IDE (fact sheet 1): every IN/OUT to an IDE register traps to the hypervisor, which
+Emulated IDE (docs/sources.md#emulated-path): every IN/OUT to an IDE register traps to the hypervisor, which
 posts an ``HvMessageTypeX64IoPortIntercept`` (0x80010000) SynIC message to the root; VID.sys
 hands it to ``vmwp.exe`` (root user mode), which emulates the register and returns; the
 hypervisor resumes the guest. After the command register is written, ``vmwp.exe`` sends the
 data through the root's storage stack; the completion comes back to ``vmwp.exe``, which has
 IRQ14 injected into the guest.
 
-Synthetic (fact sheet 1): storvsc (or storflt below the IDE disk once Integration Services
+Synthetic (docs/sources.md#synthetic-path): storvsc (or storflt below the IDE disk once Integration Services
 load, or blkvsc for Linux ICs) builds ``VSTOR_PACKET{EXECUTE_SRB}`` with a SCSI CDB and sends
 it in a GPA-direct packet (type 0x9) listing the guest's page frame numbers; at most
 256 KB per request. The guest writes the ring in its own kernel mode and signals
@@ -39,16 +39,16 @@ HV_MESSAGE_X64_IO_PORT_INTERCEPT = 0x80010000
 """SynIC message type for an I/O port intercept (Hyper-V TLFS hv_message_type)."""
 
 IDE_IRQ = 14
-"""The primary IDE channel's interrupt line (fact sheet 1: vmwp.exe injects IRQ14)."""
+"""The primary IDE channel's interrupt line (docs/sources.md#emulated-path: vmwp.exe has IRQ14 injected)."""
 
-# Not from the fact sheet: standard command codes (T10 SCSI block commands, T13 ATA command set).
+# Not Hyper-V facts: standard command codes (T10 SCSI block commands, T13 ATA command set).
 SCSI_READ_10 = 0x28
 SCSI_WRITE_10 = 0x2A
 ATA_READ_DMA = 0xC8
 ATA_WRITE_DMA = 0xCA
 
-# Primary IDE channel task-file registers at their standard legacy addresses (ATA specification; not from the fact
-# sheet), in the order a driver programs them: the fact sheet's "seven I/O port writes" (Savill).
+# Primary IDE channel task-file registers at their standard legacy addresses (ATA specification, not a Hyper-V
+# source), in the order a driver programs them: Savill's "seven I/O port writes" (docs/sources.md#emulated-path).
 IDE_SETUP_REGISTERS: tuple[tuple[int, str], ...] = (
     (0x1F1, "Features"),
     (0x1F2, "Sector Count"),

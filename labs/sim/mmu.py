@@ -1,6 +1,6 @@
 """Memory translation cost model: shadow paging vs SLAT (AMD RVI / Intel EPT), with and without tagged TLBs.
 
-What the model says (fact sheet section 2 and seed 000):
+What the model says (docs/sources.md#memory-translation):
 
 * **Shadow paging** (Windows Server 2008, or 2008 R2 without SLAT hardware). The hypervisor keeps a
   shadow page table that combines guest-virtual -> guest-physical -> system-physical. Guest page
@@ -78,9 +78,9 @@ def _check_int(value: Any, path: str, *, minimum: int = 0) -> None:
 class MmuParams:
     """Every cost of the model, each a named parameter with its source.
 
-    Sources: [sheet] = fact sheet section 2 with its citation; [mem] = recalled on the fact sheet,
-    unverified; [arch] = x86-64 architecture; [model] = an illustrative choice of this simulator,
-    not from the fact sheet; [calibrated] = tuned so the terminal-services preset reproduces the
+    Sources: [sheet] = docs/sources.md#memory-translation with its citation; [mem] = recalled,
+    unverified (docs/sources.md marks it); [arch] = x86-64 architecture; [model] = an illustrative
+    choice of this simulator, not from a source; [calibrated] = tuned so the terminal-services preset reproduces the
     direction of Microsoft's published result.
     """
 
@@ -100,8 +100,8 @@ class MmuParams:
     levels_2m: int = 3
     #: [sheet] Levels of the hypervisor's nested (SLAT) tables: 4 = the 4-level-over-4-level case of Bhargava et al.
     nested_levels: int = 4
-    #: [model] TLB entries for 4 KB pages (second-level TLB). The seed quotes AMD: "we have made the TLBs much
-    #: larger which reduces the likelihood of a TLB miss".
+    #: [model] TLB entries for 4 KB pages (second-level TLB). AMD (docs/sources.md#memory-translation): "we have
+    #: made the TLBs much larger which reduces the likelihood of a TLB miss".
     tlb_entries_4k: int = 512
     #: [model] TLB entries for 2 MB pages.
     tlb_entries_2m: int = 128

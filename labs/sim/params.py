@@ -1,9 +1,9 @@
 """The I/O and boot cost model: every number the simulator uses, with its source.
 
 Each field of `CostModel` is documented in `SOURCES` with where the value comes from:
-a published source quoted in `shared/hyperv-facts.md`, or **[mem]** when the fact sheet
-marks it as recalled/unverified, or **model** when it is a modelling assumption chosen so
-that the simulator reproduces a figure the fact sheet gives (e.g. "~40 port accesses").
+a published source listed in docs/sources.md, or **[mem]** when docs/sources.md marks it as
+recalled and unverified, or **model** when it is a modelling assumption chosen so that the
+simulator reproduces a figure docs/sources.md gives (e.g. "~40 port accesses", #crossings).
 A lab may override any field (`CostModel(**overrides)`), so no [mem] value is a hard truth.
 
 Units are in the field names: `_cycles`, `_mhz`, `_bytes`, `_pages`, `_mb`.
@@ -158,7 +158,7 @@ SOURCES: dict[str, str] = {
         "[mem] ~2,400 cycles per VM exit round trip on Pentium 4 (Adams & Agesen, ASPLOS 2006); "
         "Intel 2009: 'hundreds or thousands of cycles'"
     ),
-    "mode_switch_cycles": "[mem] approximate cost of one user<->kernel crossing; not in the fact sheet",
+    "mode_switch_cycles": "[mem] approximate cost of one user<->kernel crossing; no published figure",
     "intercept_dispatch_cycles": (
         "[mem] approximate cost for the hypervisor to post a SynIC intercept message and for VID.sys to pick it up"
     ),
@@ -171,11 +171,15 @@ SOURCES: dict[str, str] = {
         "Savill, Mastering Windows Server 2016 Hyper-V: 'Setting up an IDE transfer involves seven I/O port "
         "writes, each of which is a separate round-trip to the emulator in the vmwp.exe'"
     ),
-    "ide_status_reads_per_command": "model: status-register reads per command (fact sheet: '~40 port accesses' model)",
-    "ide_irq_acks_per_command": "model: interrupt acknowledgements per command (fact sheet: '~40 port accesses' model)",
+    "ide_status_reads_per_command": (
+        "model: status-register reads per command (the '~40 port accesses' model, docs/sources.md#crossings)"
+    ),
+    "ide_irq_acks_per_command": (
+        "model: interrupt acknowledgements per command (the '~40 port accesses' model, docs/sources.md#crossings)"
+    ),
     "ide_bytes_per_command": (
-        "model: bytes per IDE command, chosen so a 100 KB write is 4 commands x 10 accesses ~= 40, as the fact "
-        "sheet's plausible model suggests; not a measured value"
+        "model: bytes per IDE command, chosen so a 100 KB write is 4 commands x 10 accesses = 40 port accesses "
+        "(docs/sources.md#crossings); not a measured value"
     ),
     "crossings_per_port_access": "[mem] about 2 root user<->kernel crossings per port access (VID.sys <-> vmwp.exe)",
     "completion_trips_per_command": (
@@ -185,7 +189,7 @@ SOURCES: dict[str, str] = {
     "storvsc_max_transfer_bytes": "Linux drivers/staging/hv vstorage.h: MAX_TRANSFER_LENGTH 0x40000 (256 KB)",
     "storvsc_ring_pages": "Linux drivers/staging/hv StorVsc.c: storvsc ring 10 pages",
     "blkvsc_ring_pages": "Linux drivers/staging/hv: blkvsc ring 20 pages",
-    "netvsc_ring_pages": "[mem] approximate netvsc ring size; not in the fact sheet",
+    "netvsc_ring_pages": "[mem] approximate netvsc ring size; no published figure",
     "storvsc_max_outstanding_io": "Linux drivers/staging/hv StorVsc.c: 64 outstanding I/Os",
     "gpadl_header_max_pfns": (
         "[mem] approximate number of PFNs that fit in one GpadlHeader message; more need GpadlBody messages"
@@ -195,7 +199,7 @@ SOURCES: dict[str, str] = {
         "model: CSR accesses per transmitted frame on the emulated DEC 21140 (poll demand, status read, "
         "status acknowledge); approximate"
     ),
-    "root_reserved_memory_mb": "[mem] approximate memory kept for the root partition; not in the fact sheet",
+    "root_reserved_memory_mb": "[mem] approximate memory kept for the root partition; no published figure",
     "max_vcpus_per_vm": "[mem] Hyper-V 2008 / 2008 R2 maximum of 4 virtual processors per VM",
 }
 
@@ -203,11 +207,11 @@ DEFAULT_COST_MODEL = CostModel()
 """The default cost model (immutable, so sharing it is safe)."""
 
 STORVSC_PROTOCOL_VERSION: dict[str, str] = {"2008": "2.0", "2008 R2": "4.2"}
-"""storvsc QUERY_PROTOCOL_VERSION by host version (fact sheet 1: 2.0 = WS2008; 4.2 = Win7/R2)."""
+"""storvsc QUERY_PROTOCOL_VERSION by host version (docs/sources.md#synthetic-path: 2.0 = WS2008; 4.2 = Win7/R2)."""
 
 VMBUS_VERSION: dict[str, str] = {"2008": "0.13", "2008 R2": "1.1"}
-"""[mem] VMBus protocol version negotiated by InitiateContact (fact sheet 7: WS2008 0.13, Win7/R2 1.1)."""
+"""[mem] VMBus protocol version negotiated by InitiateContact (docs/sources.md#vmbus: WS2008 0.13, Win7/R2 1.1)."""
 
 HV_CPUID_INTERFACE_LEAF = 0x40000001
 HV_CPUID_INTERFACE_SIGNATURE = "Hv#1"
-"""[mem] How an enlightened guest detects Hyper-V: CPUID leaf 0x40000001 returns "Hv#1" (fact sheet 7, recalled)."""
+"""[mem] How an enlightened guest detects Hyper-V: CPUID leaf 0x40000001 returns "Hv#1" (docs/sources.md#hypercalls)."""

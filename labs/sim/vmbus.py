@@ -1,6 +1,6 @@
 """VMBus: control messages, packet types, the channel handshake and ring-buffer bookkeeping.
 
-All codes come from the fact sheet (section 7, and section 1 for storvsc): control messages
+All codes come from docs/sources.md (#vmbus, and #synthetic-path for storvsc): control messages
 travel as SynIC messages posted with the generic HvCallPostMessage hypercall (0x5C); data
 travels through shared ring buffers, and a side signals the other with HvCallSignalEvent
 (0x5D) or a monitor-page bit only when a ring goes from empty to non-empty. There is no
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .params import CostModel
 from .trace import Trace
 
-# VMBus control messages (fact sheet 7).
+# VMBus control messages (docs/sources.md#vmbus).
 CHANNELMSG_OFFERCHANNEL = 1
 CHANNELMSG_RESCIND_CHANNELOFFER = 2
 CHANNELMSG_REQUESTOFFERS = 3
@@ -51,7 +51,7 @@ CONTROL_MESSAGE_NAMES: dict[int, str] = {
     16: "Unload",
 }
 
-# Ring-buffer packet types (fact sheet 7).
+# Ring-buffer packet types (docs/sources.md#vmbus).
 PACKET_SYNCH = 0x1
 PACKET_ADD_TRANSFER_PAGE_SET = 0x2
 PACKET_REMOVE_TRANSFER_PAGE_SET = 0x3
@@ -78,7 +78,7 @@ PACKET_TYPE_NAMES: dict[int, str] = {
     0xB: "Completion",
 }
 
-# VSTOR_PACKET operations (fact sheet 1, Linux vstorage.h).
+# VSTOR_PACKET operations (docs/sources.md#synthetic-path, Linux vstorage.h).
 VSTOR_COMPLETE_IO = 1
 VSTOR_REMOVE_DEVICE = 2
 VSTOR_EXECUTE_SRB = 3
@@ -103,7 +103,7 @@ VSTOR_OPERATION_NAMES: dict[int, str] = {
     10: "QUERY_PROPERTIES",
 }
 
-# NVSP messages (fact sheet 7).
+# NVSP messages (docs/sources.md#synthetic-path).
 NVSP_INIT = 1
 NVSP_INIT_COMPLETE = 2
 NVSP_SEND_NDIS_VERSION = 100
@@ -111,7 +111,7 @@ NVSP_SEND_RECEIVE_BUFFER = 101
 NVSP_SEND_RNDIS_PACKET = 107
 NVSP_SEND_RNDIS_PACKET_COMPLETE = 108
 
-# Hypercalls (fact sheet 7, V1 codes).
+# Hypercalls (docs/sources.md#hypercalls, V1 codes).
 HVCALL_POST_MESSAGE = 0x5C
 HVCALL_SIGNAL_EVENT = 0x5D
 
@@ -156,7 +156,7 @@ def handshake(
 ) -> dict[str, Channel]:
     """Trace the VMBus connect/offer/open handshake and device initialisation; return the open channels by device.
 
-    Order (fact sheet 7): InitiateContact(14) -> VersionResponse(15) -> RequestOffers(3) ->
+    Order (docs/sources.md#vmbus): InitiateContact(14) -> VersionResponse(15) -> RequestOffers(3) ->
     OfferChannel(1) per device -> AllOffersDelivered(4) -> per opened channel: GpadlHeader(8)
     [GpadlBody(9)] -> GpadlCreated(10) -> OpenChannel(5) -> OpenResult(6) -> device init.
     """

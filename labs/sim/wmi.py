@@ -1,6 +1,6 @@
 """The WMI v1 surface (``root\\virtualization``): classes, states, return codes, jobs, and a WQL parser.
 
-Codes and names come from the fact sheet, section 4. The WQL parser is a small tokenizer plus a
+Codes and names come from docs/sources.md#wmi. The WQL parser is a small tokenizer plus a
 recursive-descent parser for ``SELECT * | prop[, prop] FROM Class [WHERE condition]``, where a
 condition combines ``prop = 'value'`` comparisons (``=``, ``<>``, ``!=``, ``<``, ``<=``, ``>``,
 ``>=``, ``IS [NOT] NULL``) with ``AND``, ``OR``, ``NOT`` and parentheses. Keywords, class and
@@ -32,7 +32,7 @@ RETURN_CODES: dict[int, str] = {
     32777: "System is not available",
     32778: "Out of memory",
 }
-"""WMI v1 method return codes (fact sheet 4)."""
+"""WMI v1 method return codes (docs/sources.md#wmi)."""
 
 ENABLED_STATES: dict[int, str] = {
     0: "Unknown",
@@ -53,7 +53,7 @@ STATE_LABELS: dict[int, str] = {2: "running", 3: "off", 32768: "paused", 32769: 
 """Learner-friendly names of the four stable states."""
 
 REQUESTED_STATES: dict[int, str] = {2: "Start", 3: "Turn off", 10: "Reboot", 11: "Reset", 32768: "Pause", 32769: "Save"}
-"""RequestStateChange RequestedState values (fact sheet 4)."""
+"""RequestStateChange RequestedState values (docs/sources.md#wmi)."""
 
 EnabledState = int
 
@@ -76,10 +76,10 @@ offers a separate "Delete Saved State" for that).
 """
 
 JOB_STATES: dict[int, str] = {3: "Starting", 4: "Running", 7: "Completed"}
-"""Msvm_ConcreteJob.JobState values used here (fact sheet 4)."""
+"""Msvm_ConcreteJob.JobState values used here (docs/sources.md#wmi)."""
 
 SHUTDOWN_METHOD = "Msvm_ShutdownComponent.InitiateShutdown"
-"""[mem] The WMI method for a graceful guest shutdown through the shutdown integration component (fact sheet 4)."""
+"""[mem] The WMI method for a graceful guest shutdown via the shutdown integration service (docs/sources.md#wmi)."""
 
 HEALTH_OK = 5
 HEALTH_CRITICAL = 25
@@ -87,9 +87,9 @@ HEALTH_CRITICAL = 25
 AUTOMATIC_RECOVERY_ACTIONS = {0: "None", 1: "Restart", 2: "Revert to snapshot"}
 DEFAULT_AUTOMATIC_RECOVERY_ACTION = 1
 DEFAULT_AUTOMATIC_SHUTDOWN_ACTION = 1
-"""1 = Save State (fact sheet 4)."""
+"""1 = Save State (docs/sources.md#wmi)."""
 DEFAULT_AUTOMATIC_STARTUP_ACTION = 1
-"""Default 1 (fact sheet 4); [mem] read here as "restart the VM if it was running when the host shut down"."""
+"""Default 1 (docs/sources.md#wmi); [mem] read here as "restart the VM if it was running when the host shut down"."""
 
 CLASSES: tuple[str, ...] = (
     "Msvm_ComputerSystem",
@@ -118,7 +118,7 @@ MANAGEMENT_METHODS: tuple[str, ...] = (
     "ModifyServiceSettings",
     "FormatError",
 )
-"""Msvm_VirtualSystemManagementService methods (fact sheet 4); the simulator implements the first three."""
+"""Msvm_VirtualSystemManagementService methods (docs/sources.md#wmi); the simulator implements the first three."""
 
 
 def canonical_class(name: str) -> str | None:

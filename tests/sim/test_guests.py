@@ -38,7 +38,7 @@ def test_kinds_and_labels() -> None:
 
 def test_ic_20_vs_21_matrix() -> None:
     v20, v21 = features("linux-ic-2.0"), features("linux-ic-2.1")
-    # v2.0: synthetic devices and Fastpath Boot only, 1 vCPU (seed 000)
+    # v2.0: synthetic devices and Fastpath Boot only, 1 vCPU (docs/sources.md#linux-ics)
     assert v20.synthetic_storage and v20.synthetic_network and v20.fastpath_boot
     assert v20.max_vcpus == 1
     for missing in (

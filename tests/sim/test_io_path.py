@@ -1,4 +1,4 @@
-"""Fidelity of the emulated and synthetic I/O paths (fact sheet section 1)."""
+"""Fidelity of the emulated and synthetic I/O paths (docs/sources.md#emulated-path, #synthetic-path, #crossings)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""VMBus channel handshake, device initialisation and signalling (fact sheet sections 1 and 7)."""
+"""VMBus channel handshake, device initialisation and signalling (docs/sources.md#vmbus, #synthetic-path)."""
 
 from __future__ import annotations
 
