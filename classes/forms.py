@@ -54,7 +54,7 @@ class JoinForm(forms.Form):
 
 class CsvForm(forms.Form):
     students = forms.CharField(
-        label="Students to add (usernames or emails)",
+        label="Students to invite (usernames or emails)",
         help_text="One per line, or a CSV file's contents; a header row 'username' or 'email' is ignored.",
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,

@@ -69,7 +69,8 @@ class Membership(models.Model):
     class Via(models.TextChoices):
         CODE = "code", "Join code"
         LINK = "link", "Join link"
-        CSV = "csv", "Added by an instructor"
+        CSV = "csv", "Added by an instructor"  # before invitations: kept for the rows made that way
+        INVITATION = "invitation", "Accepted an invitation"
 
     klass = models.ForeignKey(Class, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_memberships")
@@ -81,6 +82,46 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.klass_id}"
+
+
+class Invitation(models.Model):
+    """An instructor's invitation to join a class as a student or to co-teach it; it takes effect when the invitee
+    accepts it on their Classes page. `address` is what the instructor typed; `user` is the account it matched, or
+    null when none did: such rows look the same to the instructor, so an invitation never tells whether an email
+    or username has an account here."""
+
+    class Role(models.TextChoices):
+        STUDENT = "student", "Student"
+        INSTRUCTOR = "instructor", "Co-instructor"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    klass = models.ForeignKey(Class, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    address = models.CharField(max_length=254, help_text="The username or email the instructor typed.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="class_invitations"
+    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["klass", "role", "address"],
+                condition=models.Q(status="pending"),
+                name="classes_one_pending_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} invitation to {self.klass_id} for {self.address}"
 
 
 class ClassModule(models.Model):

@@ -23,8 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from classes import pacing
-from classes.models import Class, ClassModule, HandRaise, Membership, ResetLog, new_join_code
+from classes.models import Class, ClassModule, HandRaise, Invitation, Membership, ResetLog, new_join_code
 from core import ratelimit
 from courseware.models import Course, Module, Progress, Quiz, QuizAttempt
 from labs.models import Lab, LabAttempt
@@ -180,72 +179,162 @@ def class_join(user: User, code: str, via: str = Membership.Via.CODE) -> tuple[C
 
 
 def membership_add(klass: Class, user: User, via: str) -> bool:
-    """Add `user` to `klass` as a student (True if new); the pacing cache is refreshed by the post_save signal."""
+    """Make `user` a student of `klass` (True if new). Only for the student's own act (join code or link, an
+    accepted invitation) or a trusted roster (an LMS launch): an instructor's adds are invitations
+    (`invitations_create`). The pacing cache is refreshed by the post_save signal."""
     _, created = Membership.objects.get_or_create(klass=klass, user=user, defaults={"via": via})
     return created
 
 
+MAX_INVITATIONS_PER_REQUEST = 500
+
+
 @dataclass
-class CsvResult:
-    added: list[User] = field(default_factory=list)
-    already: list[User] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    instructors: list[User] = field(default_factory=list)
+class InvitationResult:
+    """What an instructor is told after inviting: nothing here depends on whether an address has an account."""
+
+    invited: list[str] = field(default_factory=list)  # addresses as typed, now waiting for an answer
+    waiting: list[str] = field(default_factory=list)  # addresses that already had a pending invitation
+    in_class: list[User] = field(default_factory=list)  # people already in (or teaching) this class: on its roster
+    dropped: int = 0  # entries past MAX_INVITATIONS_PER_REQUEST
 
 
-def members_add_csv(klass: Class, text: str) -> CsvResult:
-    """Add students listed by username or email (one per line or comma-separated) to `klass`, in bulk."""
+def parse_addresses(text: str) -> list[str]:
+    """Usernames or emails from a CSV or a list typed one per line or comma-separated, in order, without repeats
+    or a 'username'/'email' header."""
     wanted: list[str] = []
     for row in csv.reader(io.StringIO(text)):
         for cell in row:
             value = cell.strip()
             if value and value.lower() not in ("username", "email") and value not in wanted:
                 wanted.append(value)
-    result = CsvResult()
-    if not wanted:
-        return result
-    lowered = [value.lower() for value in wanted]
-    users = list(
-        User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email")).filter(
-            Q(username_lower__in=lowered) | Q(email_lower__in=lowered)
-        )
+    return wanted
+
+
+def _accounts_by_address(addresses: list[str]) -> dict[str, User]:
+    lowered = [value.lower() for value in addresses]
+    users = User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email")).filter(
+        Q(username_lower__in=lowered) | Q(email_lower__in=lowered)
     )
     by_key: dict[str, User] = {}
-    for user in users:
+    for user in users.order_by("pk"):
         by_key[user.username.lower()] = user
+    for user in users.order_by("pk"):
         if user.email:
             by_key.setdefault(user.email.lower(), user)
-    existing = set(Membership.objects.filter(klass=klass).values_list("user_id", flat=True))
+    return by_key
+
+
+def invitations_create(
+    klass: Class, addresses: list[str], invited_by: User, role: str = Invitation.Role.STUDENT
+) -> InvitationResult:
+    """Invite people by username or email to join `klass` (as students, or with role INSTRUCTOR to co-teach it).
+
+    Nobody is added here: each invitee accepts or declines on their Classes page (`invitation_accept`). An address
+    with no account (or, to co-teach, no instructor account) gets the same pending row as any other, so neither the
+    result nor the class's list of invitations tells whether an account exists. People already in the class or
+    teaching it are reported as such (they are on the class's roster already). A trusted source of members, such as
+    an LMS roster, adds students with `membership_add` instead.
+    """
+    result = InvitationResult()
+    if len(addresses) > MAX_INVITATIONS_PER_REQUEST:
+        result.dropped = len(addresses) - MAX_INVITATIONS_PER_REQUEST
+        addresses = addresses[:MAX_INVITATIONS_PER_REQUEST]
+    if not addresses:
+        return result
+    by_key = _accounts_by_address(addresses)
+    members = set(Membership.objects.filter(klass=klass).values_list("user_id", flat=True))
     teachers = set(klass.instructors.values_list("pk", flat=True))
-    new: list[User] = []
-    for value in wanted:
-        user = by_key.get(value.lower())
-        if user is None:
-            result.unknown.append(value)
-        elif user.pk in teachers:
-            result.instructors.append(user)
-        elif user.pk in existing or user in new:
-            if user not in result.already:
-                result.already.append(user)
-        else:
-            new.append(user)
-    Membership.objects.bulk_create(
-        [Membership(klass=klass, user=user, via=Membership.Via.CSV) for user in new], ignore_conflicts=True
+    pending = set(
+        Invitation.objects.filter(klass=klass, role=role, status=Invitation.Status.PENDING).values_list(
+            "address", flat=True
+        )
     )
-    for user in new:
-        pacing.refresh(user)
-    result.added = new
+    rows: list[Invitation] = []
+    for value in addresses:
+        address = value.lower()
+        user = by_key.get(address)
+        if user is not None and (user.pk in members or user.pk in teachers):
+            if user not in result.in_class:
+                result.in_class.append(user)
+            continue
+        if address in pending:
+            result.waiting.append(value)
+            continue
+        if role == Invitation.Role.INSTRUCTOR and user is not None and not user.is_instructor:
+            user = None  # only an instructor account can co-teach; the row looks like any other
+        pending.add(address)
+        rows.append(Invitation(klass=klass, role=role, address=address, user=user, invited_by=invited_by))
+        result.invited.append(value)
+    Invitation.objects.bulk_create(rows, ignore_conflicts=True)
+    logger.info("%s invited %d %s(s) to class %s", invited_by.username, len(rows), role, klass.pk)
     return result
 
 
-def instructor_add(klass: Class, username_or_email: str) -> User:
-    """Add a co-instructor by username or email; raises ValueError if there is no such instructor."""
-    value = username_or_email.strip()
-    user = User.objects.filter(Q(username=value) | Q(email__iexact=value)).first()
-    if user is None or not user.is_instructor:
-        raise ValueError(f"No instructor account is called {value!r}.")
-    klass.instructors.add(user)
-    return user
+def invitations_for_user(user: User) -> list[Invitation]:
+    """`user`'s pending invitations, newest first, with their classes and courses."""
+    return list(
+        Invitation.objects.filter(user=user, status=Invitation.Status.PENDING).select_related(
+            "klass__course", "invited_by"
+        )
+    )
+
+
+def invitations_pending(klass: Class) -> list[Invitation]:
+    """The class's unanswered invitations, by address (the same for addresses with and without an account)."""
+    return list(
+        Invitation.objects.filter(klass=klass, status=Invitation.Status.PENDING)
+        .only("id", "klass_id", "role", "address", "created_at")
+        .order_by("role", "address")
+    )
+
+
+def invitation_get_for_invitee(user: Any, invitation_id: int) -> Invitation:
+    """A pending invitation addressed to `user`; 404 for anyone else's, or one already answered."""
+    found = (
+        Invitation.objects.select_related("klass__course")
+        .filter(pk=invitation_id, user_id=getattr(user, "pk", None), status=Invitation.Status.PENDING)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such invitation for you.")
+    return found
+
+
+def invitation_accept(invitation: Invitation, user: User) -> Class:
+    """Accept: join the class as a student, or co-teach it. Raises ValueError with a message for the invitee."""
+    klass = invitation.klass
+    teaching = klass.instructors.filter(pk=user.pk).exists()
+    if invitation.role == Invitation.Role.STUDENT and teaching:
+        raise ValueError("You teach this class; instructors do not join their own class as students.")
+    if invitation.role == Invitation.Role.INSTRUCTOR:
+        if not user.is_instructor:
+            raise ValueError("Only an instructor account can co-teach a class.")
+        if Membership.objects.filter(klass=klass, user=user).exists():
+            raise ValueError("You are a student in this class, so you cannot also teach it.")
+    with transaction.atomic():
+        answered = Invitation.objects.filter(pk=invitation.pk, user=user, status=Invitation.Status.PENDING).update(
+            status=Invitation.Status.ACCEPTED, answered_at=timezone.now()
+        )
+        if not answered:
+            raise ValueError("This invitation was already answered.")
+        if invitation.role == Invitation.Role.INSTRUCTOR:
+            klass.instructors.add(user)
+        else:
+            membership_add(klass, user, Membership.Via.INVITATION)
+    logger.info("%s accepted a %s invitation to class %s", user.username, invitation.role, klass.pk)
+    return klass
+
+
+def invitation_decline(invitation: Invitation, user: User) -> None:
+    Invitation.objects.filter(pk=invitation.pk, user=user, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.DECLINED, answered_at=timezone.now()
+    )
+
+
+def invitation_cancel(klass: Class, invitation_id: int) -> bool:
+    """Withdraw a pending invitation of `klass` (True if there was one)."""
+    return bool(Invitation.objects.filter(klass=klass, pk=invitation_id, status=Invitation.Status.PENDING).delete()[0])
 
 
 # --- Pacing ----------------------------------------------------------------------------------------------------
@@ -308,15 +397,41 @@ def lab_for_class(klass: Class, slug: str) -> Lab:
 
 
 # --- Resets ----------------------------------------------------------------------------------------------------
+# A reset never deletes: the lab attempt or quiz attempts are archived (who, when, which class, why), a ResetLog row
+# and a log line record it, and it is refused when it would change the student's work in a class the resetting
+# instructor does not teach (attempts and progress belong to the student, not to one class).
+
+SHARED_WITH_ANOTHER_CLASS = (
+    "This student also takes this course in a class you do not teach, and a reset would change their work there "
+    "too, so nothing was reset. An instructor of both classes, or staff, can reset it."
+)
 
 
-def lab_reset_for_student(klass: Class, student: User, lab: Lab, instructor: User, reason: str) -> ResetLog:
-    """Reset the student's current lab attempt (kept for the record) and log who did it and why."""
-    from labs.services import lab_attempt_reset
-
+def _check_reset(klass: Class, student: User, instructor: User, reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise ValueError("Give a reason for the reset; it is logged.")
+    if not instructor.is_staff:
+        elsewhere = (
+            Membership.objects.filter(user=student, klass__course_id=klass.course_id)
+            .exclude(klass=klass)
+            .exclude(klass__instructors=instructor)
+        )
+        if elsewhere.exists():
+            raise ValueError(SHARED_WITH_ANOTHER_CLASS)
+    return reason
+
+
+def _archive_note(klass: Class, instructor: User, reason: str) -> str:
+    return f"reset by {instructor.username} in class {klass.pk} ({klass.title}): {reason}"[:600]
+
+
+def lab_reset_for_student(klass: Class, student: User, lab: Lab, instructor: User, reason: str) -> ResetLog:
+    """Archive the student's current lab attempt (status reset, kept with its actions and runs), start a new one,
+    and log who did it, in which class, and why."""
+    from labs.services import lab_attempt_reset
+
+    reason = _check_reset(klass, student, instructor, reason)
     attempt = LabAttempt.objects.filter(
         user=student, lab=lab, status__in=(LabAttempt.Status.ACTIVE, LabAttempt.Status.COMPLETED)
     ).order_by("-number").first()  # fmt: skip
@@ -327,21 +442,25 @@ def lab_reset_for_student(klass: Class, student: User, lab: Lab, instructor: Use
         if attempt.status == LabAttempt.Status.COMPLETED:
             LabAttempt.objects.filter(pk=attempt.pk).update(status=LabAttempt.Status.ACTIVE)
             attempt.status = LabAttempt.Status.ACTIVE
-        new = lab_attempt_reset(attempt, reason=f"reset by {instructor.username}: {reason}")
+        new = lab_attempt_reset(attempt, reason=_archive_note(klass, instructor, reason))
         detail["new_attempt"] = new.number
-        return ResetLog.objects.create(
+        log = ResetLog.objects.create(
             klass=klass, student=student, instructor=instructor, item=lab.item, kind=ResetLog.Kind.LAB,
             reason=reason[:500], detail=detail,
         )  # fmt: skip
+    logger.info("%s reset lab %s of user %s in class %s", instructor.username, lab.item.slug, student.pk, klass.pk)
+    return log
 
 
 def quiz_reset_for_student(klass: Class, student: User, quiz: Quiz, instructor: User, reason: str) -> ResetLog:
-    """Remove the student's attempts at a quiz so they start afresh; the log keeps what each attempt scored."""
-    reason = reason.strip()
-    if not reason:
-        raise ValueError("Give a reason for the reset; it is logged.")
+    """Archive the student's attempts at a quiz (kept, with their answers, but no longer counted) so they start
+    afresh, and log who did it, in which class, and why."""
+    reason = _check_reset(klass, student, instructor, reason)
+    now = timezone.now()
     with transaction.atomic():
-        attempts = list(QuizAttempt.objects.select_for_update().filter(user=student, quiz=quiz))
+        attempts = list(
+            QuizAttempt.objects.select_for_update().filter(user=student, quiz=quiz, archived_at__isnull=True)
+        )
         if not attempts:
             raise ValueError("This student has no attempts at this quiz to reset.")
         detail = {
@@ -349,11 +468,15 @@ def quiz_reset_for_student(klass: Class, student: User, quiz: Quiz, instructor: 
                 {"number": a.number, "percent": a.percent, "passed": a.passed, "answers": a.answers} for a in attempts
             ]
         }
-        QuizAttempt.objects.filter(pk__in=[a.pk for a in attempts]).delete()
+        QuizAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
+            archived_at=now, archived_note=_archive_note(klass, instructor, reason)
+        )
         Progress.objects.filter(user=student, item=quiz.item).update(
             attempts=0, score_percent=None, best_points=0, status=Progress.Status.IN_PROGRESS, completed_at=None
         )
-        return ResetLog.objects.create(
+        log = ResetLog.objects.create(
             klass=klass, student=student, instructor=instructor, item=quiz.item, kind=ResetLog.Kind.QUIZ,
             reason=reason[:500], detail=detail,
         )  # fmt: skip
+    logger.info("%s reset quiz %s of user %s in class %s", instructor.username, quiz.item.slug, student.pk, klass.pk)
+    return log

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new", views.class_new, name="new"),
     path("join", views.join, name="join"),
     path("join/<str:code>", views.join_link, name="join_link"),
+    path("invitations/<int:invitation_id>/<str:answer>", views.invitation_answer, name="invitation_answer"),
     path("<int:class_id>/", views.class_detail, name="detail"),
     path("<int:class_id>/heatmap/<slug:lab>/", views.heatmap, name="heatmap"),
     path("<int:class_id>/gradebook/", views.gradebook, name="gradebook"),

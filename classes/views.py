@@ -25,7 +25,7 @@ from classes.dashboard import (
     student_detail,
 )
 from classes.gradebook import export_request, gradebook_columns, gradebook_rows
-from classes.models import Class, Export, Membership
+from classes.models import Class, Export, Invitation, Membership
 from core.http import HtmxHttpRequest
 from courseware.models import Item, Module, Quiz
 from labs.models import Lab, LabRun
@@ -45,7 +45,32 @@ def _join_url(request: HtmxHttpRequest, klass: Class) -> str:
 @require_GET
 def class_list(request: HtmxHttpRequest) -> HttpResponse:
     taught, joined = services.classes_for_user(request.user)
-    return render(request, "classes/list.html", {"taught": taught, "joined": joined})
+    invitations = services.invitations_for_user(request.user)
+    return render(request, "classes/list.html", {"taught": taught, "joined": joined, "invitations": invitations})
+
+
+@login_required
+@require_POST
+def invitation_answer(request: HtmxHttpRequest, invitation_id: int, answer: str) -> HttpResponse:
+    """The invitee accepts or declines an invitation listed on their Classes page (404 for anyone else)."""
+    if answer not in ("accept", "decline"):
+        raise Http404("Accept or decline.")
+    invitation = services.invitation_get_for_invitee(request.user, invitation_id)
+    klass = invitation.klass
+    if answer == "decline":
+        services.invitation_decline(invitation, request.user)
+        messages.info(request, f"You declined the invitation to {klass.title}.")
+        return _see_other(reverse("classes:list"))
+    try:
+        services.invitation_accept(invitation, request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return _see_other(reverse("classes:list"))
+    if invitation.role == Invitation.Role.INSTRUCTOR:
+        messages.success(request, f"You now co-teach {klass.title}.")
+    else:
+        messages.success(request, f"You joined {klass.title}.")
+    return _see_other(reverse("classes:detail", args=[klass.pk]))
 
 
 @instructor_required
@@ -241,7 +266,7 @@ def pacing(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def manage(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
-    """Join code and link, adding students from a CSV, and co-instructors."""
+    """Join code and link, inviting students (one by one or from a CSV) and co-instructors, pending invitations."""
     klass = services.class_get_for_instructor(request.user, class_id)
     csv_form, instructor_form = forms.CsvForm(), forms.InstructorForm()
     csv_result = None
@@ -255,18 +280,24 @@ def manage(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
         if action == "csv":
             csv_form = forms.CsvForm(request.POST, request.FILES)
             if csv_form.is_valid():
-                csv_result = services.members_add_csv(klass, csv_form.text())
+                addresses = services.parse_addresses(csv_form.text())
+                csv_result = services.invitations_create(klass, addresses, request.user)
         elif action == "instructor":
             instructor_form = forms.InstructorForm(request.POST)
             if instructor_form.is_valid():
-                try:
-                    added = services.instructor_add(klass, instructor_form.cleaned_data["instructor"])
-                except ValueError as error:
-                    instructor_form.add_error("instructor", str(error))
-                    status = 400
-                else:
-                    messages.success(request, f"{added.display_name} now co-teaches this class.")
-                    return _see_other(reverse("classes:manage", args=[klass.pk]))
+                address = instructor_form.cleaned_data["instructor"].strip()
+                services.invitations_create(klass, [address], request.user, Invitation.Role.INSTRUCTOR)
+                messages.success(
+                    request,
+                    f"Invitation to co-teach recorded for “{address}”. If that is an instructor account here, its "
+                    "owner sees the invitation on their Classes page and co-teaches once they accept.",
+                )
+                return _see_other(reverse("classes:manage", args=[klass.pk]))
+        elif action == "cancel":
+            invitation_id = request.POST.get("invitation", "")
+            if invitation_id.isdigit() and services.invitation_cancel(klass, int(invitation_id)):
+                messages.success(request, "Invitation withdrawn.")
+            return _see_other(reverse("classes:manage", args=[klass.pk]) + "#invitations-title")
     context = {
         "klass": klass,
         "join_url": _join_url(request, klass),
@@ -275,6 +306,7 @@ def manage(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
         "instructor_form": instructor_form,
         "instructors": klass.instructors.order_by("username"),
         "member_count": Membership.objects.filter(klass=klass).count(),
+        "invitations": services.invitations_pending(klass),
     }
     return render(request, "classes/manage.html", context, status=status)
 

@@ -143,6 +143,9 @@ class QuizAttempt(models.Model):
     max_points = models.FloatField(default=0)
     percent = models.FloatField(default=0)
     passed = models.BooleanField(default=False)
+    # An instructor's reset archives an attempt instead of deleting it: it no longer counts, but stays on record.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_note = models.CharField(max_length=600, blank=True, help_text="Who reset it, in which class, and why.")
 
     class Meta:
         ordering = ["number"]

@@ -40,6 +40,7 @@ class AttemptsUsedUpError(QuizSubmissionError):
 
 # --- Loading -----------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class LoadReport:
     course: Course
@@ -386,10 +387,11 @@ def quiz_attempt_start(user: User, quiz: Quiz) -> QuizAttempt:
     """Resume `user`'s open attempt or start the next one with a fresh seed; raises AttemptsUsedUpError."""
     with transaction.atomic():
         attempts = list(QuizAttempt.objects.select_for_update().filter(user=user, quiz=quiz).order_by("number"))
-        for attempt in attempts:
+        live = [attempt for attempt in attempts if attempt.archived_at is None]  # reset ones no longer count
+        for attempt in live:
             if attempt.submitted_at is None:
                 return attempt
-        if quiz.attempts_allowed and len(attempts) >= quiz.attempts_allowed:
+        if quiz.attempts_allowed and len(live) >= quiz.attempts_allowed:
             raise AttemptsUsedUpError("You have used all the attempts for this quiz.")
         try:
             with transaction.atomic():
@@ -456,6 +458,7 @@ def quiz_attempt_for_user(user: User, course_slug: str, quiz_slug: str, attempt_
         .filter(
             Q(user=user),
             pk=attempt_id,
+            archived_at__isnull=True,
             quiz__item__slug=quiz_slug,
             quiz__item__course__slug=course_slug,
             quiz__item__archived=False,

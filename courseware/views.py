@@ -131,7 +131,7 @@ def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
     quiz_obj = item.quiz
     user = request.user
     progress = Progress.objects.filter(user=user, item=item).first()
-    latest = QuizAttempt.objects.filter(user=user, quiz=quiz_obj).order_by("-number").first()
+    latest = QuizAttempt.objects.filter(user=user, quiz=quiz_obj, archived_at__isnull=True).order_by("-number").first()
     attempt = latest
     wants_new = latest is None or (latest.submitted_at is not None and request.GET.get("retry") == "1")
     error = ""

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from classes import services
-from classes.models import Class
+from classes.models import Class, Invitation
 from courseware.models import Course
 from courseware.services import course_load
 from tests.labs.conftest import SHIPPED_LABS
@@ -37,6 +37,14 @@ def make_class(instructor: User, course: Course, paced: bool = False, **extra: o
     return services.class_create(
         instructor, course, extra.pop("title", "Hyper-V week"), today, today + timedelta(days=4), paced
     )
+
+
+def invite_and_accept(klass: Class, username: str, role: str = "student") -> User:
+    """An instructor of `klass` invites `username`, who accepts: the only way an instructor brings someone in."""
+    user = User.objects.get(username=username)
+    services.invitations_create(klass, [username], klass.instructors.first(), role)  # type: ignore[arg-type]
+    services.invitation_accept(Invitation.objects.get(klass=klass, user=user, status="pending"), user)
+    return user
 
 
 @pytest.fixture

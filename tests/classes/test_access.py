@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from classes import services
-from classes.models import Class, Export, HandRaise
+from classes.models import Class, Export, HandRaise, Invitation
+from tests.classes.conftest import invite_and_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_the_class_instructors_and_staff_see_every_page(
 ) -> None:
     client = {"ian": ian_client, "stan": stan_client, "co": olga_client}[who]
     if who == "co":
-        services.instructor_add(alice_in_class, "olga")
+        invite_and_accept(alice_in_class, "olga", Invitation.Role.INSTRUCTOR)
     assert client.get(reverse("classes:detail", args=[alice_in_class.pk])).status_code == 200
     assert "Raised hands" in client.get(reverse("classes:detail", args=[alice_in_class.pk])).content.decode()
     assert client.get(reverse("classes:gradebook", args=[alice_in_class.pk])).status_code == 200

@@ -103,7 +103,10 @@ def test_resetting_quiz_attempts_lets_the_student_start_again(
     cw_services.quiz_attempt_submit(cw_services.quiz_attempt_start(alice, quiz), {})
     url = reverse("classes:reset", args=[alice_in_class.pk, alice.pk, "quiz"])
     assert ian_client.post(url, {"item": "basics-quiz", "reason": "fire alarm mid-quiz"}).status_code == 303
-    assert not QuizAttempt.objects.filter(user=alice).exists()
+    archived = QuizAttempt.objects.get(user=alice)  # kept, with its answers, but no longer counted
+    assert archived.archived_at is not None and "ian" in archived.archived_note
+    assert "fire alarm mid-quiz" in archived.archived_note and alice_in_class.title in archived.archived_note
+    assert cw_services.quiz_attempt_start(alice, quiz).number == 2
     progress = Progress.objects.get(user=alice, item=quiz.item)
     assert progress.attempts == 0 and progress.score_percent is None
     log = ResetLog.objects.get()

@@ -92,40 +92,6 @@ def test_a_regenerated_code_replaces_the_old_one(klass: Class, ian_client: Clien
     assert alice_client.post(reverse("classes:join"), {"code": old}).status_code == 400
 
 
-def test_students_are_added_from_a_csv_of_usernames_and_emails(
-    klass: Class, alice: User, bob: User, ian: User, ian_client: Client
-) -> None:
-    text = "username\nalice\nBOB@example.test\nnobody\nian\n"
-    response = ian_client.post(reverse("classes:manage", args=[klass.pk]), {"action": "csv", "students": text})
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Added 2 students" in html and "No account found for:</strong> nobody" in html
-    assert "they teach this class" in html
-    assert set(Membership.objects.values_list("user__username", flat=True)) == {"alice", "bob"}
-    again = services.members_add_csv(klass, "alice,bob")
-    assert again.added == [] and {u.username for u in again.already} == {"alice", "bob"}
-
-
-def test_a_csv_file_can_be_uploaded(klass: Class, alice: User, ian_client: Client) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    upload = SimpleUploadedFile("class.csv", b"\xef\xbb\xbfemail\nalice@example.test\n", content_type="text/csv")
-    ian_client.post(reverse("classes:manage", args=[klass.pk]), {"action": "csv", "file": upload})
-    assert Membership.objects.filter(user=alice).exists()
-
-
-def test_co_instructors_are_added_by_username_and_see_the_class(
-    klass: Class, olga: User, alice: User, ian_client: Client, olga_client: Client
-) -> None:
-    assert olga_client.get(reverse("classes:detail", args=[klass.pk])).status_code == 404
-    manage = reverse("classes:manage", args=[klass.pk])
-    response = ian_client.post(manage, {"action": "instructor", "instructor": "olga"})
-    assert response.status_code == 303
-    assert olga_client.get(reverse("classes:detail", args=[klass.pk])).status_code == 200
-    refused = ian_client.post(manage, {"action": "instructor", "instructor": "alice"})
-    assert refused.status_code == 400 and "No instructor account" in refused.content.decode()
-
-
 def test_a_student_may_be_in_several_classes(course: Course, ian: User, olga: User, alice: User) -> None:
     from tests.classes.conftest import make_class
 
