@@ -21,7 +21,14 @@ from courseware.content import CourseSpec, LessonSpec, QuizSpec, course_read
 from labs.content import validate_lab_folder
 from labs.sim import guests, mmu
 from labs.sim.host import Host
-from labs.sim.migration import DEFAULT_MIGRATION_PARAMS, MigrationRequest, migrate
+from labs.sim.migration import (
+    DEFAULT_MIGRATION_PARAMS,
+    DEFAULT_QUICK_MIGRATION_PARAMS,
+    MigrationRequest,
+    QuickMigrationRequest,
+    migrate,
+    quick_migrate,
+)
 
 COURSE = Path(__file__).resolve().parent.parent / "courseware" / "content" / "hyperv"
 SEED_WORD = re.compile(r"\bseeds?\b", re.IGNORECASE)
@@ -280,3 +287,45 @@ def test_the_slat_lab_answer_key_states_the_simulators_walk_references() -> None
     key = (COURSE / "labs" / "slat-vs-shadow" / "answer-key.md").read_text()
     assert f"**walk-refs-4k** {mmu.nested_walk_refs(4, 4)} = (4+1)(4+1)−1" in key
     assert f"**walk-refs-2m** {mmu.nested_walk_refs(3, 4)} = (3+1)(4+1)−1" in key
+
+
+def test_the_quick_migration_table_is_what_the_simulator_computes() -> None:
+    body = lesson("quick-migration-vs-live-migration").body_md
+    rows = {line.split("|")[1].strip(): line for line in body.splitlines() if line.startswith("| ")}
+    params = DEFAULT_QUICK_MIGRATION_PARAMS
+    assert f"{params.storage_mb_s} MB/s" in body and f"group move of {params.group_move_ms // 1000} s" in body
+    assert f"{params.device_state_kb} KB" in body
+    for memory_mb in (1024, 4096, 8192):
+        result = quick_migrate(QuickMigrationRequest("vm", memory_mb)).to_dict()
+        row = rows[f"{memory_mb:,} MB"]
+        assert f"about {result['save_seconds']:.1f} s" in row, (row, result["save_seconds"])
+        assert f"about {result['restore_seconds']:.1f} s" in row
+        assert f"| {result['group_move_seconds']:g} s |" in row
+        assert f"about {round(result['downtime_seconds'])} s" in row, (row, result["downtime_seconds"])
+    night = migrate(MigrationRequest("night", 8192, 20))
+    assert f"needs {len(night.passes)}\npasses and a blackout of about {round(night.blackout_ms)} ms" in body
+
+
+def test_the_2d_walk_is_charged_to_the_guest_as_the_quiz_and_lesson_say() -> None:
+    result = mmu.simulate("slat", True, mmu.WORKLOADS["terminal-services"])
+    assert result.guest_walk_cycles >= result.walk_overhead_cycles > 0
+    assert result.hypervisor_cycles + result.guest_walk_cycles == result.overhead_cycles
+    assert result.hypervisor_cycles < result.overhead_cycles
+    question = quiz_question("memory-quiz", "walk-charged-to")
+    assert [choice["id"] for choice in question["choices"] if choice.get("correct")] == ["guest"]
+    assert "**guest's own run time**" in lesson("tagged-tlb-and-when-slat-hurts").body_md
+
+
+def test_the_slower_network_example_is_what_the_simulator_computes() -> None:
+    body = " ".join(lesson("live-migration-passes").body_md.split())
+    shared_gbps = DEFAULT_MIGRATION_PARAMS.shared_network_mbps / 1000
+    for gbps in (1.0, shared_gbps):
+        result = migrate(MigrationRequest("vm", 8192, 20, network_gbps=gbps))
+        expected = (
+            f"{len(result.passes)} passes, about {round(result.total_seconds)} s"
+            if gbps == 1.0
+            else f"{len(result.passes)} passes, about {round(result.total_seconds)} s and about"
+        )
+        assert expected in body, (gbps, expected)
+        assert f"about {round(result.blackout_ms)} ms" in body
+    assert f"({DEFAULT_MIGRATION_PARAMS.shared_network_mbps} Mbps of shared cluster networks)" in body
