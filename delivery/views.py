@@ -16,12 +16,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from classes.services import teaches_course
-from courseware.models import Course, Item
+from classes.models import Class, Membership
+from classes.services import class_get_for_instructor, student_get_for_class, teaches_course
+from courseware.models import Course, Item, Progress
+from delivery import certificates as certificates_service
 from delivery import handbooks as handbooks_service
 from delivery import services
 from delivery.access import require_trainer
-from delivery.models import Handbook
+from delivery.models import Certificate, CertificateRule, Handbook
 from delivery.pdf import PdfUnavailableError, pdf_missing
 
 
@@ -174,3 +176,181 @@ def handbook_download(request: HttpRequest, course: str, kind: str) -> HttpRespo
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- Certificates -------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    """The learner's certificates, and for each course they started (on their own or in a class) what is left."""
+    user = request.user
+    certificates = list(Certificate.objects.filter(user=user))
+    memberships = list(Membership.objects.filter(user=user).select_related("klass__course", "klass__certificate_rule"))
+    started = set(
+        Progress.objects.filter(user=user, item__archived=False).values_list("item__course_id", flat=True).distinct()
+    )
+    course_ids = sorted(started | {membership.klass.course_id for membership in memberships})
+    courses = {course.pk: course for course in Course.objects.filter(pk__in=course_ids).only("pk", "slug", "title")}
+    totals = certificates_service.course_totals(course_ids)
+    done = certificates_service.completed_counts([user.pk], course_ids)
+    live = {(c.course_id, c.klass_id): c for c in certificates if not c.revoked}
+    candidates = []
+    for membership in memberships:
+        klass = membership.klass
+        rule = getattr(klass, "certificate_rule", None)
+        candidates.append(
+            {
+                "course": courses[klass.course_id],
+                "klass": klass,
+                "certificate": live.get((klass.course_id, klass.pk)),
+                "standing": certificates_service.Standing(
+                    required=certificates_service.required_kinds(rule),
+                    done=done.get((user.pk, klass.course_id), {}),
+                    total=totals.get(klass.course_id, {}),
+                ),
+            }
+        )
+    for course_id in sorted(started, key=lambda pk: courses[pk].title):
+        candidates.append(
+            {
+                "course": courses[course_id],
+                "klass": None,
+                "certificate": live.get((course_id, None)),
+                "standing": certificates_service.Standing(
+                    required=list(certificates_service.KIND_LABELS),
+                    done=done.get((user.pk, course_id), {}),
+                    total=totals.get(course_id, {}),
+                ),
+            }
+        )
+    return render(request, "delivery/my_certificates.html", {"certificates": certificates, "candidates": candidates})
+
+
+@login_required
+@require_POST
+def certificate_claim(request: HttpRequest) -> HttpResponse:
+    course = get_object_or_404(Course, slug=request.POST.get("course", ""))
+    klass = None
+    class_id = request.POST.get("class", "")
+    if class_id:
+        if not class_id.isdigit():
+            raise Http404("No such class.")
+        klass = get_object_or_404(Class, pk=int(class_id), course=course, memberships__user=request.user)
+    try:
+        certificate = certificates_service.certificate_claim(request.user, course, klass)  # type: ignore[arg-type]
+    except certificates_service.NotEligibleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Your certificate for {certificate.course_title} is ready.")
+    return _see_other(reverse("delivery:my_certificates"))
+
+
+def _certificate_for_viewer(user: Any, code: str) -> Certificate:
+    """The learner's own certificate, or one of a class the user teaches (staff: any); 404 otherwise."""
+    certificate = get_object_or_404(Certificate.objects.select_related("klass"), code=code)
+    if certificate.user_id == user.pk or getattr(user, "is_staff", False):
+        return certificate
+    if certificate.klass is not None and certificate.klass.instructors.filter(pk=user.pk).exists():
+        return certificate
+    raise Http404("No such certificate of yours.")
+
+
+@login_required
+@require_GET
+def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    certificate = _certificate_for_viewer(request.user, code)
+    if certificate.revoked:
+        raise Http404("This certificate was revoked.")
+    verify_url = request.build_absolute_uri(reverse("delivery:verify", args=[certificate.code]))
+    try:
+        pdf = certificates_service.certificate_pdf(certificate, verify_url)
+    except PdfUnavailableError as error:
+        return render(request, "delivery/pdf_unavailable.html", {"missing": str(error)}, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: confirms a certificate by its unguessable code, showing only what the certificate itself says."""
+    certificate = Certificate.objects.filter(code=code).first()
+    if certificate is None:
+        return render(request, "delivery/verify_unknown.html", status=404)
+    response = render(request, "delivery/verify.html", {"certificate": certificate})
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _class_certificates_context(klass: Class) -> dict[str, Any]:
+    rule = certificates_service.rule_for(klass)
+    required = certificates_service.required_kinds(rule)
+    members = [m.user for m in Membership.objects.filter(klass=klass).select_related("user").order_by("user__username")]
+    totals = certificates_service.course_totals([klass.course_id]).get(klass.course_id, {})
+    done = certificates_service.completed_counts([user.pk for user in members], [klass.course_id])
+    live: dict[int, Certificate] = {}
+    revoked: set[int] = set()
+    for certificate in Certificate.objects.filter(klass=klass):
+        if certificate.revoked:
+            revoked.add(certificate.user_id)
+        else:
+            live[certificate.user_id] = certificate
+    rows = [
+        {
+            "user": user,
+            "standing": certificates_service.Standing(
+                required=required, done=done.get((user.pk, klass.course_id), {}), total=totals
+            ),
+            "certificate": live.get(user.pk),
+            "revoked": user.pk in revoked,
+        }
+        for user in members
+    ]
+    return {"klass": klass, "required": required, "rows": rows}
+
+
+@login_required
+def class_certificates(request: HttpRequest, class_id: int) -> HttpResponse:
+    """A class's certificates for its trainers: the rule, each student's standing, issue and revoke."""
+    klass = class_get_for_instructor(request.user, class_id)
+    if request.method == "POST":
+        CertificateRule.objects.update_or_create(
+            klass=klass,
+            defaults={
+                "require_lessons": "require_lessons" in request.POST,
+                "require_quizzes": "require_quizzes" in request.POST,
+                "require_labs": "require_labs" in request.POST,
+            },
+        )
+        messages.success(request, "The certificate rule is saved.")
+        return _see_other(reverse("delivery:class_certificates", args=[klass.pk]))
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "delivery/class_certificates.html", _class_certificates_context(klass))
+
+
+@login_required
+@require_POST
+def certificate_issue(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
+    klass = class_get_for_instructor(request.user, class_id)
+    student = student_get_for_class(klass, user_id).user
+    certificate = certificates_service.certificate_issue(klass, student, request.user)  # type: ignore[arg-type]
+    messages.success(request, f"Certificate issued to {certificate.learner_name}.")
+    return _see_other(reverse("delivery:class_certificates", args=[klass.pk]))
+
+
+@login_required
+@require_POST
+def certificate_revoke(request: HttpRequest, class_id: int, certificate_id: int) -> HttpResponse:
+    klass = class_get_for_instructor(request.user, class_id)
+    certificate = get_object_or_404(Certificate.objects.filter(klass=klass), pk=certificate_id)
+    try:
+        certificates_service.certificate_revoke(certificate, request.user, request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{certificate.learner_name}'s certificate is revoked.")
+    return _see_other(reverse("delivery:class_certificates", args=[klass.pk]))
