@@ -47,7 +47,8 @@ bcdedit: "bcdedit"i "/set"i BCD_KEY BCD_VALUE     -> bcdedit_set
 BCD_KEY.2: /hypervisorlaunchtype\b/i
 BCD_VALUE.2: /(auto|off)\b/i
 
-reboot: "reboot"i
+reboot: "reboot"i [COLD]
+COLD.2: /cold\b/i
 role: "role"i "install"i value                   -> role_install
 
 vm: "vm"i VM_VERB value                          -> vm_simple
@@ -149,7 +150,8 @@ HELP: dict[str, str] = {
     "bios": "bios set virtualization on|off; bios set dep on|off; bios upgrade <version>. Settings apply at the "
     "next reboot.",
     "bcdedit": "bcdedit /set hypervisorlaunchtype auto|off — whether the boot loader launches the hypervisor.",
-    "reboot": "reboot — restart the host; it launches the hypervisor or says exactly why not.",
+    "reboot": "reboot [cold] — restart the host; it launches the hypervisor or says exactly why not. 'reboot cold' "
+    "switches the machine off and on: many machines apply a change to the VT setting only after a full power-off.",
     "role": "role install Hyper-V — install the Hyper-V role (a reboot follows).",
     "vm": "vm start|stop|turnoff|pause|resume|save|reset|reboot|shutdown|backup|destroy <name>; "
     "vm backup <name> with dpm (DPM 2007 SP1's extra conditions); "
@@ -276,9 +278,9 @@ class _Compile(Transformer[Token, Any]):
         self._tick()
         return {"op": "bcdedit.set", "key": str(key).lower(), "value": str(value).lower()}
 
-    def reboot(self) -> dict[str, Any]:
+    def reboot(self, cold: Token | None) -> dict[str, Any]:
         self._tick()
-        return {"op": "host.reboot"}
+        return {"op": "host.reboot", "cold": True} if cold else {"op": "host.reboot"}
 
     def role_install(self, role: Token) -> dict[str, Any]:
         self._tick()

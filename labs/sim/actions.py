@@ -14,8 +14,10 @@ Host and firmware
   {"op": "bios.upgrade", "version": "A01"}
   {"op": "bcdedit.set", "key": "hypervisorlaunchtype", "value": "auto"|"off"}
   {"op": "role.install", "role": "Hyper-V"}       sets hypervisorlaunchtype auto; reboot needed
-  {"op": "host.reboot"}                            running VMs are saved, then the host boots and
-                                                   launches the hypervisor or says exactly why not
+  {"op": "host.reboot", "cold": false}             running VMs are saved, then the host boots and
+                                                   launches the hypervisor or says exactly why not;
+                                                   cold = a full power-off (needed for a VT change on
+                                                   machines with bios.vt_change_needs_power_off)
 
 Virtual machines (WMI v1 semantics; errors carry the WMI return code)
   {"op": "vm.define", "name": "web01", "guest": "windows-enlightened", "memory_mb": 1024,
@@ -88,7 +90,7 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "bios.set": {"setting": ((str,), True), "value": ((bool,), True)},
     "bios.upgrade": {"version": ((str,), True)},
     "bcdedit.set": {"key": ((str,), True), "value": ((str,), True)},
-    "host.reboot": {},
+    "host.reboot": {"cold": ((bool,), False)},
     "role.install": {"role": ((str,), True)},
     "vm.define": {
         "name": ((str,), True),
@@ -269,7 +271,7 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
     "bios.set": lambda h, a: h.bios_set(a["setting"], a["value"]),
     "bios.upgrade": lambda h, a: h.bios_upgrade(a["version"]),
     "bcdedit.set": lambda h, a: h.bcdedit_set(a["key"], a["value"]),
-    "host.reboot": lambda h, a: h.reboot(),
+    "host.reboot": lambda h, a: h.reboot(a.get("cold", False)),
     "role.install": lambda h, a: h.role_install(a["role"]),
     "vm.define": lambda h, a: h.define_vm(a["name"], a["guest"], a["memory_mb"], a.get("vcpus", 1), a.get("scope", "")),
     "vm.destroy": lambda h, a: h.destroy_vm(a["vm"]),

@@ -137,6 +137,8 @@ class Host:
         self.bios_versions = spec.bios.versions
         self.vt_option_available_from = spec.bios.vt_option_available_from
         self.bios_virtualization = spec.bios.virtualization_enabled
+        self.vt_change_needs_power_off = spec.bios.vt_change_needs_power_off
+        self.vt_pending_power_off: bool | None = None  # a VT change waiting for a full power-off
         self.bios_dep = spec.bios.dep_enabled
         self.role_installed = spec.hyperv_role
         self.hypervisorlaunchtype: str | None = spec.hypervisorlaunchtype
@@ -272,6 +274,12 @@ class Host:
             reasons.append(f"the processor is {self.cpu.arch}, not x64 (Hyper-V needs an x64 processor; not Itanium)")
         if not self.cpu.virtualization:
             reasons.append(f"the processor has no hardware-assisted virtualization ({VT_NAMES[vendor]})")
+        elif not self.bios_virtualization and self.vt_pending_power_off:
+            reasons.append(
+                f"hardware-assisted virtualization ({VT_NAMES[vendor]}) is enabled in BIOS setup but not yet in "
+                "effect: this machine applies a change to it only after a full power-off, not a restart "
+                "('reboot cold')"
+            )
         elif not self.bios_virtualization:
             reasons.append(f"hardware-assisted virtualization ({VT_NAMES[vendor]}) is disabled in the BIOS")
         if not self.bios_dep:
@@ -290,8 +298,14 @@ class Host:
             )
         return reasons
 
-    def boot(self) -> dict[str, Any]:
-        """Boot the host: firmware, boot manager, hvboot.sys, then the hypervisor and root services (or not)."""
+    def boot(self, cold: bool = False) -> dict[str, Any]:
+        """Boot the host: firmware, boot manager, hvboot.sys, then the hypervisor and root services (or not).
+
+        `cold` is a full power-off and power-on: only then does a machine with
+        ``bios.vt_change_needs_power_off`` apply a change to its VT setting (docs/sources.md#deployment)."""
+        if cold and self.vt_pending_power_off is not None:
+            self.bios_virtualization = self.vt_pending_power_off
+            self.vt_pending_power_off = None
         self.boot_count += 1
         self.pending_reboot = False
         self.bios_version_booted = self.bios_version
@@ -402,8 +416,9 @@ class Host:
         )
         return pid
 
-    def reboot(self) -> dict[str, Any]:
-        """Restart the host: running VMs take their AutomaticShutdownAction (Save State), then boot again."""
+    def reboot(self, cold: bool = False) -> dict[str, Any]:
+        """Restart the host (`cold`: a full power-off, then power-on): running VMs take their
+        AutomaticShutdownAction (Save State), then the host boots again."""
         for vm in self._sorted_vms():
             if vm.node != self.name:
                 continue
@@ -420,8 +435,15 @@ class Host:
                 self._teardown(vm, STATE_SAVED, "saves the VM's memory and device state to disk")
         if self.vmms_pid is not None:
             self.used_pids.discard(self.vmms_pid)
-        self._emit("host", "kernel", "host_shutdown", f"{self.name} restarts.", partition=self._root())
-        result = self.boot()
+        self._emit(
+            "host",
+            "kernel",
+            "host_shutdown",
+            f"{self.name} is switched off and on again (a full power-off)." if cold else f"{self.name} restarts.",
+            partition=self._root(),
+            cold=cold,
+        )
+        result = self.boot(cold)
         restarted: list[str] = []
         if self.hypervisor_running:
             for vm in self._sorted_vms():
@@ -474,8 +496,23 @@ class Host:
                     f"setup; {advice} (scenario parameter bios.vt_option_available_from)",
                     path="setting",
                 )
-            self.bios_virtualization = value
             label = VT_NAMES[vendor]
+            if self.vt_change_needs_power_off and value != self.bios_virtualization:
+                self.vt_pending_power_off = value
+                self.pending_reboot = True
+                self._emit(
+                    "BIOS",
+                    "hardware",
+                    "bios_setting",
+                    f"In BIOS setup, {label} is set to {'Enabled' if value else 'Disabled'}; this machine applies "
+                    "the change only after a full power-off (switch it off and on: 'reboot cold'), not a restart.",
+                    partition="host",
+                    setting=setting,
+                    value=value,
+                )
+                return {"setting": setting, "value": value, "reboot_required": True, "power_off_required": True}
+            self.vt_pending_power_off = None
+            self.bios_virtualization = value
         else:
             self.bios_dep = value
             label = f"hardware DEP ({DEP_NAMES[vendor]})"
@@ -553,15 +590,23 @@ class Host:
         self.role_installed = True
         self.hypervisorlaunchtype = "auto"
         self.pending_reboot = True
+        core = self.os.installation == "core"
+        # docs/sources.md#deployment: Server Core has no Server Manager; the role comes with ocsetup.
+        tool, how = (
+            ("ocsetup.exe", "On Server Core, 'start /w ocsetup Microsoft-Hyper-V' installs the Hyper-V role")
+            if core
+            else ("Server Manager", "Server Manager installs the Hyper-V role")
+        )
         self._emit(
-            "Server Manager",
+            tool,
             "user",
             "role_install",
-            "The Hyper-V role is installed: hvboot.sys, the hypervisor images, VMMS and the VSPs are added and "
+            f"{how}: hvboot.sys, the hypervisor images, VMMS and the VSPs are added and "
             "the BCD store gets hypervisorlaunchtype=auto; a restart is required.",
             role=role,
         )
-        return {"role": role, "hypervisorlaunchtype": "auto", "reboot_required": True}
+        command = "start /w ocsetup Microsoft-Hyper-V" if core else "Server Manager: Add Roles, Hyper-V"
+        return {"role": role, "command": command, "hypervisorlaunchtype": "auto", "reboot_required": True}
 
     # ------------------------------------------------------------ VMs
 
@@ -1418,6 +1463,7 @@ class Host:
                     "version": self.bios_version,
                     "running_version": self.bios_version_booted,
                     "virtualization_enabled": self.bios_virtualization,
+                    "virtualization_pending_power_off": self.vt_pending_power_off,
                     "dep_enabled": self.bios_dep,
                     "vt_option_available_from": self.vt_option_available_from,
                 },

@@ -13,7 +13,8 @@ Shape (every key optional unless marked *)::
       memory_mb: 8192
       cpu: {vendor: intel|amd, arch: x64|x86|ia64, virtualization: true, slat: true, model: "..."}
       bios: {version: "A0", virtualization_enabled: true, dep_enabled: true,
-             vt_option_available_from: "A01", versions: ["A0", "A01"]}
+             vt_option_available_from: "A01", versions: ["A0", "A01"],
+             vt_change_needs_power_off: false}   # true: a VT change applies only after `reboot cold`
       os: {version: "2008"|"2008 R2", installation: full|core,
            edition: standard|enterprise|datacenter|hyper-v-server}
       hyperv_role: true                    # Hyper-V role installed
@@ -85,6 +86,7 @@ class BiosSpec:
     dep_enabled: bool = True
     vt_option_available_from: str | None = None
     versions: tuple[str, ...] = ()
+    vt_change_needs_power_off: bool = False  # [mem] many machines apply a VT change only after a full power-off
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,14 @@ def _cpu(data: object, path: str) -> CpuSpec:
 
 
 def _bios(data: object, path: str) -> BiosSpec:
-    keys = ("version", "virtualization_enabled", "dep_enabled", "vt_option_available_from", "versions")
+    keys = (
+        "version",
+        "virtualization_enabled",
+        "dep_enabled",
+        "vt_option_available_from",
+        "versions",
+        "vt_change_needs_power_off",
+    )
     r = _Reader(data, path, keys)
     spec = BiosSpec(
         version=r.str_("version", "1.0"),
@@ -251,6 +260,7 @@ def _bios(data: object, path: str) -> BiosSpec:
         dep_enabled=r.bool_("dep_enabled", True),
         vt_option_available_from=r.opt_str("vt_option_available_from", None),
         versions=r.str_list("versions"),
+        vt_change_needs_power_off=r.bool_("vt_change_needs_power_off", False),
     )
     if spec.versions and spec.version not in spec.versions:
         raise ScenarioError(f"{spec.version!r} is not in versions {list(spec.versions)}", path=r.sub("version"))

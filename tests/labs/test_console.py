@@ -24,6 +24,7 @@ from labs.sim.actions import validate
             {"op": "bcdedit.set", "key": "hypervisorlaunchtype", "value": "auto"},
         ),
         ("reboot", {"op": "host.reboot"}),
+        ("reboot cold", {"op": "host.reboot", "cold": True}),
         ("role install Hyper-V", {"op": "role.install", "role": "Hyper-V"}),
         ("vm start fin-sql01", {"op": "vm.state", "vm": "fin-sql01", "requested_state": 2}),
         ("vm save fin-sql01", {"op": "vm.state", "vm": "fin-sql01", "requested_state": 32769}),

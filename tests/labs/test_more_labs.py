@@ -92,7 +92,7 @@ def test_host_readiness_the_flashed_bios_needs_a_restart_before_its_vt_option() 
 
 
 def test_host_readiness_bios_fixed_but_no_bcdedit_still_names_the_bcd_store() -> None:
-    lines = ["bios upgrade A01", "reboot", "bios set virtualization on", "bios set dep on", "reboot"]
+    lines = ["bios upgrade A01", "reboot", "bios set virtualization on", "bios set dep on", "reboot cold"]
     _, outcome, checks = _attempt("host-readiness", 5, lines)
     snapshot = outcome.host.snapshot()
     assert snapshot["hypervisor"]["running"] is False
@@ -104,6 +104,16 @@ def test_host_readiness_bios_fixed_but_no_bcdedit_still_names_the_bcd_store() ->
     bcd = checks["bcd-auto"]
     assert not bcd.passed
     assert "hypervisorlaunchtype = None" in bcd.message and "not this machine's BCD entry" in bcd.message
+
+
+def test_host_readiness_a_plain_restart_leaves_the_vt_change_waiting_for_a_power_off() -> None:
+    lines = ["bios upgrade A01", "reboot", "bios set virtualization on", "bios set dep on", "reboot"]
+    _, outcome, checks = _attempt("host-readiness", 5, lines)
+    snapshot = outcome.host.snapshot()
+    assert snapshot["host"]["bios"]["virtualization_pending_power_off"] is True
+    assert any("only after a full power-off" in reason for reason in snapshot["hypervisor"]["reasons"])
+    assert not checks["vt-enabled"].passed and "reboot cold" in checks["vt-enabled"].message
+    assert checks["dep-enabled"].passed
 
 
 def test_host_readiness_the_first_boot_lists_three_reasons() -> None:

@@ -158,3 +158,36 @@ def test_slat_needs_r2_and_ept_rvi() -> None:
 def test_server_core_is_named_in_the_boot_trace() -> None:
     h = Host({"host": {"os": {"installation": "core"}}})
     assert "Server Core" in str(h.trace.events[1]["summary"])
+
+
+def test_server_core_installs_the_role_with_ocsetup() -> None:
+    core = Host({"host": {"hyperv_role": False, "os": {"installation": "core"}, "bcd": {"hypervisorlaunchtype": None}}})
+    result = apply(core, {"op": "role.install", "role": "Hyper-V"})
+    assert result["command"] == "start /w ocsetup Microsoft-Hyper-V"
+    assert core.trace.events[-1]["component"] == "ocsetup.exe"
+    full = Host({"host": {"hyperv_role": False, "bcd": {"hypervisorlaunchtype": None}}})
+    assert "Server Manager" in apply(full, {"op": "role.install", "role": "Hyper-V"})["command"]
+
+
+def _needs_power_off() -> Host:
+    return Host({"host": {"bios": {"virtualization_enabled": False, "vt_change_needs_power_off": True}}})
+
+
+def test_a_vt_change_waits_for_a_full_power_off_on_machines_that_need_one() -> None:
+    h = _needs_power_off()
+    result = apply(h, {"op": "bios.set", "setting": "virtualization", "value": True})
+    assert result["power_off_required"] is True
+    apply(h, {"op": "host.reboot"})
+    assert not h.hypervisor_running and not h.bios_virtualization
+    assert "only after a full power-off" in h.no_hypervisor_reasons[0]
+    assert h.snapshot()["host"]["bios"]["virtualization_pending_power_off"] is True
+    apply(h, {"op": "host.reboot", "cold": True})
+    assert h.hypervisor_running and h.bios_virtualization
+    assert h.snapshot()["host"]["bios"]["virtualization_pending_power_off"] is None
+
+
+def test_without_the_parameter_a_restart_applies_the_vt_change() -> None:
+    h = Host({"host": {"bios": {"virtualization_enabled": False}}})
+    apply(h, {"op": "bios.set", "setting": "virtualization", "value": True})
+    apply(h, {"op": "host.reboot"})
+    assert h.hypervisor_running
