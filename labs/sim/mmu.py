@@ -14,8 +14,8 @@ What the model says (docs/sources.md#memory-translation):
   ``(n+1)(m+1)-1`` memory references: 24 for 4-level guest tables over 4-level nested tables, vs
   4 natively (Bhargava et al., ASPLOS 2008). Large pages shorten both dimensions.
 * **Tagged TLBs** (AMD ASIDs, Intel VPIDs). Without tags every world switch (VM exit and re-entry)
-  flushes the TLB, and the entries must be walked back in. With tags, Xen sees at most one flush
-  per 64 switches.
+  flushes the TLB, and the entries must be walked back in. With the 64 ASIDs of early AMD parts,
+  at most one full flush per 64 switches (a bound, not a measurement).
 
 Everything is computed per simulated second of one virtual processor running the workload on one
 physical core, in core cycles, kept in two separate counters (docs/sources.md#memory-translation):
@@ -105,7 +105,8 @@ class MmuParams:
     tlb_entries_4k: int = 512
     #: [model] TLB entries for 2 MB pages.
     tlb_entries_2m: int = 128
-    #: [sheet] With ASIDs/VPIDs, at most one TLB flush per this many world switches (Xen with ASIDs).
+    #: [sheet] With ASIDs/VPIDs, at most one full TLB flush per this many world switches: the 64 ASIDs of early AMD
+    #: parts give this bound (docs/sources.md#memory-translation), not a measurement.
     asid_switches_per_flush: int = 64
     #: [model] TLB entries walked back in after one full flush.
     refill_entries_per_flush: int = 64
