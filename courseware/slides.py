@@ -1,7 +1,8 @@
 """Split a lesson's Markdown into presentation slides at load time (docs/course-format.md, "Slides").
 
 A slide starts at every `##` heading; `<!-- slide -->` on a line of its own starts another slide within the same
-section; `<!-- notes ... -->` holds presenter-only Markdown for the slide it is in. Both are HTML comments, so the
+section; an image alone on its line gets a slide of its own (the text after it goes on the next one);
+`<!-- notes ... -->` holds presenter-only Markdown for the slide it is in. Both markers are HTML comments, so the
 lesson page (whose HTML is sanitised with comments removed) never shows them. Markers inside fenced code are text.
 
 `lesson_slides(lesson, renderer, problems)` is the loader's one call: it renders every slide and its notes once and
@@ -28,12 +29,14 @@ NOTES_CLOSE_RE = re.compile(r"^-->\s*$")
 MARKER_LIKE_RE = re.compile(r"^\s*<!--\s*(slide|notes)", re.IGNORECASE)
 FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 HEADING_RE = re.compile(r"^##\s+(?P<title>.+?)\s*#*\s*$")
+# An image alone on its line is a diagram: it gets a slide of its own, as large as the screen allows.
+DIAGRAM_RE = re.compile(r"^!\[[^\]]*\]\([^)\s]+(\s+\"[^\"]*\")?\)\s*$")
 
 
 @dataclass
 class _Draft:
     title: str
-    kind: str  # "title" (before the first ## heading) | "section" | "continued"
+    kind: str  # "title" (before the first ## heading) | "section" | "continued" | "diagram"
     line: int  # 1-based line in the file where the slide starts
     body: list[str] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)  # (line in file where the notes start, Markdown)
@@ -46,6 +49,7 @@ def split_slides(body_md: str, body_offset: int, file: str, title: str) -> tuple
     fence: str | None = None
     notes_start: int | None = None
     notes_lines: list[str] = []
+    after_diagram = False
     for number, line in enumerate(body_md.splitlines(), start=body_offset + 1):
         current = drafts[-1]
         if notes_start is not None:
@@ -57,6 +61,11 @@ def split_slides(body_md: str, body_offset: int, file: str, title: str) -> tuple
             else:
                 notes_lines.append(line)
             continue
+        if after_diagram and line.strip() and not _is_marker(line):
+            # Text after a diagram goes on the next slide, so the diagram keeps the whole screen.
+            drafts.append(_Draft(title=_section_title(drafts), kind="continued", line=number))
+            current = drafts[-1]
+            after_diagram = False
         fence_match = FENCE_RE.match(line)
         if fence is not None:
             if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
@@ -70,10 +79,19 @@ def split_slides(body_md: str, body_offset: int, file: str, title: str) -> tuple
         heading = HEADING_RE.match(line)
         if heading:
             drafts.append(_Draft(title=_plain(heading.group("title")), kind="section", line=number, body=[line]))
+            after_diagram = False
             continue
         if SLIDE_RE.match(line):
-            section = next(draft for draft in reversed(drafts) if draft.kind != "continued")
-            drafts.append(_Draft(title=section.title, kind="continued", line=number))
+            after_diagram = False
+            drafts.append(_Draft(title=_section_title(drafts), kind="continued", line=number))
+            continue
+        if DIAGRAM_RE.match(line):
+            if _has_content(current):
+                drafts.append(_Draft(title=_section_title(drafts), kind="diagram", line=number, body=[line]))
+            else:  # the slide so far is only its heading: the diagram stays on it
+                current.body.append(line)
+                current.kind = "diagram" if current.kind == "section" else current.kind
+            after_diagram = True
             continue
         inline = NOTES_INLINE_RE.match(line)
         if inline:
@@ -97,6 +115,21 @@ def split_slides(body_md: str, body_offset: int, file: str, title: str) -> tuple
             if not text.strip():
                 problems.append((line, "empty presenter notes"))
     return drafts, problems
+
+
+def _is_marker(line: str) -> bool:
+    """A line that starts its own slide or holds notes: it never pushes text after a diagram to a new slide."""
+    return any(regex.match(line) for regex in (HEADING_RE, SLIDE_RE, DIAGRAM_RE, NOTES_OPEN_RE, NOTES_INLINE_RE))
+
+
+def _section_title(drafts: list[_Draft]) -> str:
+    """The title of the section the last slide is in (a section's later slides repeat it)."""
+    return drafts[-1].title
+
+
+def _has_content(draft: _Draft) -> bool:
+    """Whether a slide has anything but its own ## heading and blank lines."""
+    return any(line.strip() and not HEADING_RE.match(line) for line in draft.body)
 
 
 def _plain(heading: str) -> str:

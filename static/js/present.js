@@ -41,6 +41,9 @@
     this.show(fromHash ? parseInt(fromHash[1], 10) - 1 : 0, false);
 
     document.addEventListener("keydown", function (event) { self.onKey(event); });
+    var refit = function () { self.fit(self.slides[self.index]); };
+    window.addEventListener("resize", refit);
+    document.addEventListener("fullscreenchange", refit);
     document.addEventListener("click", function (event) {
       var button = event.target.closest ? event.target.closest("[data-deck-action]") : null;
       if (!button) return;
@@ -88,6 +91,7 @@
     this.index = Math.max(0, Math.min(this.count - 1, isNaN(index) ? 0 : index));
     var current = this.index;
     this.slides.forEach(function (slide, i) { slide.hidden = i !== current; });
+    this.fit(this.slides[current]);
     this.notes.forEach(function (note, i) { note.hidden = i !== current; });
     this.nextTitles.forEach(function (title, i) { title.hidden = i !== current + 1; });
     if (this.nextPreview) this.preview(this.slides[current + 1]);
@@ -101,6 +105,20 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-deck-action="next"]'),
       function (button) { button.disabled = current === this.count - 1; }, this);
     if (broadcast && this.channel) this.channel.postMessage({ type: "goto", index: current });
+  };
+
+  /* Shrink the type of a slide that does not fit the screen (never below 16 px); one still too long scrolls, and is
+   * then focusable so that a keyboard can scroll it too. */
+  Deck.prototype.fit = function (slide) {
+    if (this.role !== "audience" || !slide) return;
+    slide.style.fontSize = "";
+    slide.removeAttribute("tabindex");
+    var size = parseFloat(window.getComputedStyle(slide).fontSize) || 16;
+    while (slide.scrollHeight > slide.clientHeight + 1 && size > 16) {
+      size = Math.max(16, size * 0.92);
+      slide.style.fontSize = size + "px";
+    }
+    if (slide.scrollHeight > slide.clientHeight + 1) slide.setAttribute("tabindex", "0");
   };
 
   /* The next slide, copied without ids and with its links turned into text, so the page keeps unique ids and no

@@ -28,6 +28,25 @@ def test_a_slide_starts_at_every_section_and_at_each_break() -> None:
     assert drafts[2].line == 17  # the break's own line in the file: offset 10 + line 7
 
 
+def test_a_diagram_alone_on_its_line_gets_a_slide_of_its_own() -> None:
+    body = "## A\n\nText\n\n![d](images/x.svg)\n<!-- notes: about d -->\n\nMore\n\n"
+    body += "## B\n\n![e](images/y.svg)\n\nAfter\n"
+    drafts, problems = split_slides(body, 0, "l.md", "L")
+    assert problems == []
+    assert [(d.title, d.kind) for d in drafts] == [
+        ("L", "title"),
+        ("A", "section"),
+        ("A", "diagram"),
+        ("A", "continued"),
+        ("B", "diagram"),
+        ("B", "continued"),
+    ]
+    assert [line for line in drafts[2].body if line] == ["![d](images/x.svg)"]
+    assert drafts[2].notes == [(6, "about d")], "notes right after a diagram belong to its slide"
+    inline = split_slides("## A\n\nA dot ![d](images/x.png) in a sentence.\n", 0, "l.md", "L")[0]
+    assert len(inline) == 2, "an image inside a paragraph stays in it"
+
+
 def test_markers_inside_fenced_code_are_text() -> None:
     body = "## One\n\n```\n<!-- slide -->\n<!-- notes\n```\n"
     drafts, problems = split_slides(body, 0, "l.md", "L")
