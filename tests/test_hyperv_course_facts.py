@@ -329,3 +329,65 @@ def test_the_slower_network_example_is_what_the_simulator_computes() -> None:
         assert expected in body, (gbps, expected)
         assert f"about {round(result.blackout_ms)} ms" in body
     assert f"({DEFAULT_MIGRATION_PARAMS.shared_network_mbps} Mbps of shared cluster networks)" in body
+
+
+def _backup_host() -> Host:
+    scenario: dict[str, Any] = {
+        "host": {
+            "name": "HV01",
+            "cpu": {"vendor": "intel", "arch": "x64", "virtualization": True, "slat": True},
+            "os": {"version": "2008 R2", "installation": "full", "edition": "enterprise"},
+            "hyperv_role": True,
+            "bcd": {"hypervisorlaunchtype": "auto"},
+        },
+        "vms": [
+            {"name": kind, "guest": kind, "memory_mb": 512, "state": "running"}
+            for kind in ("windows-enlightened", "windows-xp", "windows-2000-server", "linux-ic-2.1")
+        ],
+    }
+    return Host(scenario, 1)
+
+
+def test_the_backup_conditions_are_listed_in_the_simulators_order() -> None:
+    keywords = {
+        "backup-is-installed": "is installed in the guest",
+        "backup-is-running": "That service is **running**",
+        "vm-running": "The VM is **running**",
+        "snapshot-location-same-volume": "**snapshot file location**",
+        "basic-disks-only": "**basic disks**",
+        "volumes-support-shadow-copies": "**shadow copy** (NTFS)",
+        "cluster-group-online": "**cluster group is online**",
+        "shadow-storage-same-volume": "**shadow storage**",
+    }
+    result = _backup_host().backup_vm("windows-enlightened", "dpm")
+    assert result["mode"] == "online"
+    body = lesson("backup-prerequisites").body_md
+    rows = {line.split("|")[1].strip(): line for line in body.splitlines() if line.startswith("| ")}
+    names = [condition["condition"] for condition in result["conditions"]]
+    assert names == list(keywords)
+    for number, name in enumerate(names, start=1):
+        assert keywords[name] in rows[str(number)], (number, name, rows[str(number)])
+
+
+def test_the_guests_backed_up_by_saved_state_are_the_simulators() -> None:
+    host = _backup_host()
+    table = {
+        line.split("|")[1].strip(): line
+        for line in lesson("enlightened-guests").body_md.splitlines()
+        if line.startswith("| Windows")
+    }
+    for kind, row_name in (
+        ("windows-enlightened", "Windows Server 2008"),
+        ("windows-xp", "Windows XP Professional SP2 or SP3"),
+        ("windows-2000-server", "Windows 2000 Server / Advanced Server SP4"),
+    ):
+        result = host.backup_vm(kind)
+        has_backup_is = result["mode"] == "online"
+        assert ("| Yes |" in table[row_name]) == has_backup_is, (kind, result["mode"], table[row_name])
+        if not has_backup_is:
+            assert result["mode"] == "saved-state" and result["failed"] == "backup-is-installed"
+    linux = host.backup_vm("linux-ic-2.1")
+    assert linux["mode"] == "saved-state" and linux["failed"] == "backup-is-installed"
+    assert "A running Linux guest of that era is therefore backed up in saved state" in " ".join(
+        lesson("host-level-backup-dpm").body_md.split()
+    )
