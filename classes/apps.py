@@ -22,3 +22,9 @@ class ClassesConfig(AppConfig):
         # Memberships changed one by one (the admin, a deleted class) refresh it too; bulk adds refresh explicitly.
         post_save.connect(pacing.refresh_on_membership, sender=Membership, dispatch_uid="classes.pacing.save")
         post_delete.connect(pacing.refresh_on_membership, sender=Membership, dispatch_uid="classes.pacing.delete")
+        # An invitation sent to an email before its owner signed up waits for the account, then shows on its page.
+        from django.conf import settings
+
+        from classes.services import link_invitations_on_signup
+
+        post_save.connect(link_invitations_on_signup, sender=settings.AUTH_USER_MODEL, dispatch_uid="classes.invite")

@@ -265,6 +265,20 @@ def invitations_create(
     return result
 
 
+def invitations_link(user: User) -> int:
+    """Attach to a new account the pending student invitations addressed to its username or email before it
+    existed (called when an account is created); returns how many."""
+    addresses = [value.lower() for value in (user.username, user.email) if value]
+    return Invitation.objects.filter(
+        user__isnull=True, role=Invitation.Role.STUDENT, status=Invitation.Status.PENDING, address__in=addresses
+    ).update(user=user)
+
+
+def link_invitations_on_signup(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if created and not kwargs.get("raw"):
+        invitations_link(instance)
+
+
 def invitations_for_user(user: User) -> list[Invitation]:
     """`user`'s pending invitations, newest first, with their classes and courses."""
     return list(

@@ -136,3 +136,16 @@ def test_the_instructor_may_withdraw_an_invitation_and_another_instructor_may_no
     assert ian_client.post(manage, {"action": "cancel", "invitation": invitation.pk}).status_code == 303
     assert not Invitation.objects.exists()
     assert _answer(alice_client, invitation, "accept") == 404
+
+
+def test_an_invitation_to_an_email_without_an_account_waits_for_the_sign_up(
+    klass: Class, ian: User, anon_client: Client
+) -> None:
+    services.invitations_create(klass, ["Carol@Example.test"], ian)
+    password = "a-long-and-unusual-passphrase"
+    data = {"username": "carol", "email": "carol@example.test", "password1": password, "password2": password}
+    assert anon_client.post(reverse("signup"), data).status_code == 302
+    carol = User.objects.get(username="carol")
+    assert "Hyper-V week" in anon_client.get(reverse("classes:list")).content.decode()
+    assert _answer(anon_client, Invitation.objects.get(user=carol), "accept") == 303
+    assert Membership.objects.filter(klass=klass, user=carol).exists()
