@@ -25,6 +25,7 @@ from classes.models import Export, HandRaise, Invitation
 from courseware import services as cw_services
 from courseware.models import Course, Quiz
 from courseware.services import course_load
+from delivery.certificates import certificate_issue
 from labs import services as lab_services
 from labs.models import Lab, LabRun
 from tests.classes.conftest import build_class_course, make_class
@@ -91,6 +92,9 @@ ACCESS: dict[str, Row] = {
     "classes:hand_resolve": ("post", lambda w: [w["x"], w["hand"]], {}, TEACHERS),
     "classes:replay": ("get", lambda w: [w["attempt_a"]], {}, REPLAY),
     "classes:replay_trace": ("get", lambda w: [w["attempt_a"], w["run_a"]], {}, REPLAY),
+    "delivery:class_certificates": ("get", lambda w: [w["x"]], {}, TEACHERS),
+    "delivery:certificate_issue": ("post", lambda w: [w["x"], w["alice"].pk], {}, TEACHERS),
+    "delivery:certificate_revoke": ("post", lambda w: [w["x"], w["certificate"]], {"reason": "test"}, TEACHERS),
     # Last: they change what the rows above read.
     "classes:reset": (
         "post", lambda w: [w["x"], w["alice"].pk, "quiz"], {"item": "basics-quiz", "reason": "test"}, TEACHERS,
@@ -152,6 +156,7 @@ def world(
         "invitation": Invitation.objects.get(user=bob).pk,
         "export": Export.objects.create(klass=x, status=Export.Status.READY, content=b"x", rows=1).pk,
         "hand": HandRaise.objects.create(klass=x, user=alice).pk,
+        "certificate": certificate_issue(x, alice, ian).pk,
     }
 
 
