@@ -6,7 +6,7 @@ PORT   ?= 8000
 COURSE := courseware/content/hyperv
 export PORT
 
-.PHONY: run test test-fast lint bench install clean-var
+.PHONY: run test test-fast lint bench bench-load install clean-var
 
 # Create the virtualenv and install the pinned requirements; redone only when requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -44,6 +44,11 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
+
+# The capacity test (locust, about 6 minutes, loads the machine): PostgreSQL and Redis on 127.0.0.1.
+bench-load: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/load.py
 
 clean-var:
 	rm -rf var/

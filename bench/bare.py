@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.views.decorators.http import require_POST
 
 from config.urls import urlpatterns as product_urlpatterns
+
+
+@require_POST
+def noop(request: HttpRequest) -> HttpResponse:
+    """The baseline of an htmx POST from a page: CSRF, session and user checked, nothing stored, a tiny fragment."""
+    return HttpResponse("ok" if request.user.is_authenticated else "anonymous", content_type="text/html")
 
 
 def bare(request: HttpRequest) -> HttpResponse:
@@ -13,4 +20,8 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare/", bare, name="bench_bare"), *product_urlpatterns]
+urlpatterns = [
+    path("bench/bare/", bare, name="bench_bare"),
+    path("bench/noop/", noop, name="bench_noop"),
+    *product_urlpatterns,
+]

@@ -177,7 +177,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One message at a time per process on Redis, so an idle worker on another machine takes the next run. On the
+# filesystem transport the worker's loop only sees a finished task's ack when its 2-second poll ends (celery
+# worker/loops.py synloop), so with a window of one every run after the first waited ~2 s; a window of 4 lets the
+# next message in while the last ack is pending (one worker: nothing is taken from anyone).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1 if REDIS_URL else 4
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 20, minimum=1, maximum=3600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30, minimum=2, maximum=3600)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
