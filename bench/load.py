@@ -6,8 +6,8 @@ Redis on 127.0.0.1 (bench/stack.py: database bench_push, Redis database 11).
 
 1. 30 learners (think time 1-3 s between steps, bench/locustfile.py) for LOAD_SECONDS (default 60 s): sign in,
    lesson, quiz submit, lab command -> result, check -> result. Prints p50/p95 and errors per step.
-2. More learners in steps, already signed in (sessions made by bench/stack.py), until a step's p95 crosses 500 ms:
-   learners per core.
+2. Learners in steps (10, 20, 30, 60, 90, 120), already signed in (sessions made by bench/stack.py), until a
+   step's p95 crosses 500 ms: learners per core.
 3. Lab-run throughput (signed-in learners running lab commands with no think time, 30 s) with 1 and 2 Celery
    workers and with 1 and 2 web processes, printed as ratios.
 The machine's cores are shared with whatever else runs on it: the figures are for this machine at this moment.
@@ -28,7 +28,7 @@ from bench.stack import ROOT, Stack  # noqa: E402
 
 LOCUST = Path(sys.executable).with_name("locust")
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
-STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "60,90,120").split(",")]
+STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "10,20,30,60,90,120").split(",")]
 CORES = os.cpu_count() or 1
 RAMP = int(os.environ.get("LOAD_RAMP", "2"))  # learners started per second: sign-ins are PBKDF2, about 0.3 s of CPU
 PAGE_STEPS = ("lesson", "quiz (page)", "quiz submit", "lab (page)", "command (POST)", "check (POST)")
@@ -96,8 +96,12 @@ def main() -> int:
             if worst > 500:
                 crossed = users
                 break
-        if crossed:
-            print(f"p95 crosses 500 ms at about {crossed} learners: {crossed / CORES:.0f} learners per core")
+        if crossed == STEPS[0]:
+            print(f"p95 is over 500 ms already at {crossed} learners ({crossed / CORES:.0f} per core)")
+        elif crossed:
+            below = STEPS[STEPS.index(crossed) - 1]
+            per_core = f"{below / CORES:.0f}-{crossed / CORES:.0f}"
+            print(f"p95 crosses 500 ms between {below} and {crossed} learners: {per_core} learners per core")
         else:
             print(f"p95 stayed under 500 ms up to {STEPS[-1]} learners ({STEPS[-1] / CORES:.0f} per core)")
 

@@ -1,4 +1,4 @@
-"""Locust learners for bench/load_bench.py (loopback only): sign in once, then in a loop read a lesson, submit a quiz,
+"""Locust learners for bench/load.py (loopback only): sign in once, then in a loop read a lesson, submit a quiz,
 run a lab command and wait for its result, and check the work and wait for that result, with a think time between.
 
 Every learner signs in as LOAD_USER_PREFIX + a number taken in order (the learners bench/stack.py created). The lab
@@ -14,7 +14,6 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 from locust import HttpUser, between, constant, events, task
 from locust.exception import StopUser
@@ -169,7 +168,3 @@ class Learner(HttpUser):
             context={},
         )
 
-
-@events.init_command_line_parser.add_listener
-def _no_options(parser: Any) -> None:
-    """No options of our own: everything comes from the environment (bench/load_bench.py sets it)."""

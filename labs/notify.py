@@ -40,7 +40,7 @@ def _redis() -> Any | None:
         if client is None:
             import redis
 
-            client = _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=None)
+            client = _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
         return client
 
 
