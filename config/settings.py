@@ -202,6 +202,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 LAB_RUN_PENDING_SECONDS = env_int("LAB_RUN_PENDING_SECONDS", 10, minimum=0, maximum=3600)
 LAB_RUN_STALE_SECONDS = env_int("LAB_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 15, minimum=0, maximum=3600)
 LAB_RUN_FAULT_DELAY_SECONDS = env_int("LAB_RUN_FAULT_DELAY_SECONDS", 0, minimum=0, maximum=60)
+# Per learner: runs waiting or running at once, and console/form/check submissions a minute (429 beyond).
+LAB_QUEUED_RUNS_MAX = env_int("LAB_QUEUED_RUNS_MAX", 20, minimum=1, maximum=1000)
+LAB_SUBMISSIONS_PER_MINUTE = env_int("LAB_SUBMISSIONS_PER_MINUTE", 30, minimum=1, maximum=10000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Results are pushed (labs/notify.py): the page's long-poll waits at most this long per request, and listens on
 # Redis channels named with this prefix (several deployments can share one Redis).

@@ -23,10 +23,15 @@ from lark.exceptions import (
     VisitError,
 )
 
+from labs.sim.actions import MAX_IO_BYTES as SIM_MAX_IO_BYTES
+
 MAX_INPUT_BYTES = 4096
 MAX_STEPS = 10_000
 MAX_SECONDS = 0.2
 MAX_COMMANDS = 20
+"""Commands per submission; empty lines, comments and a trailing ';' or newline do not count."""
+MAX_IO_BYTES = SIM_MAX_IO_BYTES
+"""One `io` request's size limit, the simulator's (labs/sim/actions.py MAX_IO_BYTES)."""
 
 GRAMMAR = r"""
 start: [command] (_sep [command])*
@@ -170,7 +175,8 @@ HELP: dict[str, str] = {
     "access": 'access <user> "<operation>" on <vm> — ask Authorization Manager whether the user may do it, and why.',
     "run": "run as <user> <vm or wmi command> — try an operation as a delegated user, "
     "e.g. run as alice vm start fin-sql01.",
-    "io": "io read|write <size> on <vm> [disk|nic] — trace one I/O request, e.g. io write 100KB on legacy01.",
+    "io": "io read|write <size> on <vm> [disk|nic] — trace one I/O request of at most 2 MB, "
+    "e.g. io write 100KB on legacy01.",
     "mmu": "mmu shadow|slat [tagged-tlb on|off] [workload <name>] — one second of a workload under shadow paging or "
     "SLAT. Workloads: terminal-services, database, tlb-thrash-small-pages, tlb-thrash-large-pages.",
     "migrate": "migrate <vm> to <node> [dirty-rate <MB/s>] [bandwidth <MB/s>] — live-migrate a running VM "
@@ -223,7 +229,8 @@ def _size_bytes(token: Token) -> int:
     number = "".join(ch for ch in raw if ch.isdigit() or ch == ".")
     unit = raw[len(number) :]
     scale = {"": 1, "b": 1, "bytes": 1, "k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024}[unit]
-    return int(float(number) * scale)
+    value = float(number) * scale
+    return int(value) if value <= MAX_IO_BYTES else MAX_IO_BYTES + 1  # never int(inf) for 400 digits
 
 
 class _Budget:
@@ -398,6 +405,10 @@ class _Compile(Transformer[Token, Any]):
         nbytes = _size_bytes(size)
         if nbytes <= 0:
             raise ConsoleError("the I/O size must be more than 0 bytes", size.line or 0, size.column or 0)
+        if nbytes > MAX_IO_BYTES:
+            raise ConsoleError(
+                f"one I/O request is at most 2 MB ({MAX_IO_BYTES:,} bytes)", size.line or 0, size.column or 0
+            )
         return {
             "op": "io",
             "vm": _text(vm),
@@ -571,11 +582,11 @@ def parse(text: str) -> list[Command]:
     commands: list[Command] = []
     lines = text.split("\n")
     compiler = _Compile(budget)
-    if len(tree.children) > MAX_COMMANDS:
-        raise ConsoleError(f"at most {MAX_COMMANDS} commands at once")
-    for child in tree.children:
-        if not isinstance(child, Tree):
-            continue
+    # Empty commands (a trailing newline or ';', a blank or comment-only line) are placeholders, not commands.
+    given = [child for child in tree.children if isinstance(child, Tree)]
+    if len(given) > MAX_COMMANDS:
+        raise ConsoleError(f"at most {MAX_COMMANDS} commands at once; you gave {len(given)}")
+    for child in given:
         line = child.meta.line if not child.meta.empty else 0
         source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         try:

@@ -6,13 +6,15 @@ Django models. The state of an attempt is always replay(scenario, seed, actions)
 
 from __future__ import annotations
 
+import json
 import random
 import re
-import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from labs.sim.errors import BudgetExceeded as SimBudgetExceeded
 from labs.sim.errors import SimError
 
 MAX_INPUT_BYTES = 4096
@@ -20,9 +22,10 @@ MAX_INPUT_BYTES = 4096
 MAX_ACTIONS = 400
 """Most actions one attempt may hold (reset to start again)."""
 RUN_TIME_BUDGET_S = 1.0
-"""Wall-clock budget for replaying one attempt on the simulator, in seconds."""
-RUN_EVENT_BUDGET = 250_000
-"""Most trace events one replay may produce."""
+"""Wall-clock budget of one run on the simulator, in seconds (checked at every trace event, so a run stops within
+a few milliseconds of it)."""
+RUN_EVENT_BUDGET = 100_000
+"""Most trace events one attempt's replay may hold (about 55 MB of worker memory)."""
 TRACE_EVENTS_KEPT = 2_000
 """Most trace events stored with one action's result (an emulated 100 KB write has about 500)."""
 
@@ -57,13 +60,21 @@ class Outcome:
     message: str
     result: dict[str, Any] = field(default_factory=dict)
     points: int = 0
+    over_budget_seq: int | None = None  # the action that was running when a budget ran out
 
 
 def could_not_evaluate(why: str) -> Outcome:
     return Outcome("could_not_evaluate", f"Could not evaluate this run ({why}). This is not a wrong answer: try again.")
 
 
-def timed_out(why: str) -> Outcome:
+def timed_out(why: str, over_budget_seq: int | None = None) -> Outcome:
+    if over_budget_seq is not None:
+        return Outcome(
+            "timed_out",
+            f"The simulation went over its budget ({why}) during action #{over_budget_seq}. That action is left "
+            "out of your lab from now on; try a smaller one.",
+            over_budget_seq=over_budget_seq,
+        )
     return Outcome(
         "timed_out",
         f"The simulation went over its budget ({why}). Nothing was lost; reset the lab if it keeps happening.",
@@ -140,9 +151,13 @@ class Replay:
     steps: list[Step]
     answers: dict[str, Any]
 
+    @property
+    def seqs(self) -> list[int]:
+        return [step.seq for step in self.steps]
 
-class BudgetExceeded(Exception):
-    pass
+
+BudgetExceeded = SimBudgetExceeded
+"""A replay went over its event or time budget; `.seq` is the action that was running."""
 
 
 def replay(
@@ -151,45 +166,127 @@ def replay(
     params: dict[str, Any],
     actions: list[dict[str, Any]],
     *,
+    seqs: list[int] | None = None,
+    start: Replay | None = None,
     time_budget_s: float | None = None,
     event_budget: int | None = None,
 ) -> Replay:
-    """Build the host from the lab's scenario and apply every action in order; a failing action changes nothing."""
+    """Apply every action in order (to `start`, or to a host built from the lab's scenario); a failing action
+    changes nothing. The budgets are checked inside the simulator's loops (every trace event), so a replay stops
+    within a few milliseconds of its time budget (seconds) or as soon as the trace holds `event_budget` events."""
     from labs.sim.actions import apply as apply_action
     from labs.sim.host import Host
+    from labs.sim.trace import Budget
 
     time_budget_s = RUN_TIME_BUDGET_S if time_budget_s is None else time_budget_s
     event_budget = RUN_EVENT_BUDGET if event_budget is None else event_budget
-    started = time.perf_counter()
-    host = Host(substitute(definition["scenario"], params), seed=seed)
-    steps: list[Step] = []
-    answers: dict[str, Any] = {}
-    for seq, action in enumerate(actions, start=1):
-        first = len(host.trace.events)
-        op = action.get("op")
-        result: dict[str, Any] | None = None
-        error: dict[str, Any] | None = None
-        if op == "answer":
-            answers[str(action.get("question"))] = action.get("value")
-            result = {
-                "recorded": True,
-                "question": action.get("question"),
-                "value": action.get("value"),
-                "message": f"Answer to '{action.get('question')}' recorded; 'Check my work' marks it.",
-            }
-        elif op == "show":
-            result = show(host, str(action.get("what", "host")))
-        else:
-            try:
-                result = apply_action(host, action)
-            except SimError as exc:
-                error = exc.to_dict()
-        steps.append(Step(seq, action, error is None, result, error, first + 1, len(host.trace.events)))
-        if time.perf_counter() - started > time_budget_s:
-            raise BudgetExceeded(f"replaying {seq} actions took more than {int(time_budget_s * 1000)} ms")
-        if len(host.trace.events) > event_budget:
-            raise BudgetExceeded(f"the actions produced more than {event_budget:,} trace events")
-    return Replay(host, steps, answers)
+    budget = Budget(max_events=event_budget, max_seconds=time_budget_s)
+    if seqs is None:
+        first = start.steps[-1].seq + 1 if start is not None and start.steps else 1
+        seqs = list(range(first, first + len(actions)))
+    if start is None:
+        start = Replay(Host(substitute(definition["scenario"], params), seed=seed), [], {})
+    outcome = start
+    host = outcome.host
+    host.trace.budget = budget
+    seq = 0
+    try:
+        for seq, action in zip(seqs, actions, strict=True):
+            outcome.steps.append(_apply_step(host, seq, action, outcome.answers, apply_action))
+            budget.check_time(len(host.trace.events))
+    except BudgetExceeded as exc:
+        exc.seq = seq or None
+        raise
+    finally:
+        host.trace.budget = None
+    return outcome
+
+
+def _apply_step(host: Any, seq: int, action: dict[str, Any], answers: dict[str, Any], apply_action: Any) -> Step:
+    first = len(host.trace.events)
+    op = action.get("op")
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    if op == "answer":
+        answers[str(action.get("question"))] = action.get("value")
+        result = {
+            "recorded": True,
+            "question": action.get("question"),
+            "value": action.get("value"),
+            "message": f"Answer to '{action.get('question')}' recorded; 'Check my work' marks it.",
+        }
+    elif op == "show":
+        result = show(host, str(action.get("what", "host")))
+    else:
+        try:
+            result = apply_action(host, action)
+        except SimError as exc:
+            error = exc.to_dict()
+    return Step(seq, action, error is None, result, error, first + 1, len(host.trace.events))
+
+
+class ReplayCache:
+    """The replayed host of recent attempts, kept in this worker process so a run applies only its new actions.
+
+    An attempt's action log only grows, and replay is deterministic, so a cached replay of actions 1..n plus
+    action n+1 equals a fresh replay of 1..n+1. An entry is taken out while a run uses it and put back only
+    when the run ends within its budget (a replay stopped half-way through an action is thrown away).
+    Bounded by entries and by the trace events held in all of them (the worker's memory).
+    """
+
+    def __init__(self, max_entries: int = 32, max_events: int = 150_000) -> None:
+        self.max_entries = max_entries
+        self.max_events = max_events
+        self._entries: OrderedDict[Any, tuple[str, Replay]] = OrderedDict()
+
+    def take(self, key: Any, fingerprint: str) -> Replay | None:
+        entry = self._entries.pop(key, None)
+        if entry is None or entry[0] != fingerprint:
+            return None
+        return entry[1]
+
+    def put(self, key: Any, fingerprint: str, outcome: Replay) -> None:
+        if len(outcome.host.trace.events) > self.max_events:
+            return
+        self._entries[key] = (fingerprint, outcome)
+        while len(self._entries) > self.max_entries or self.events_held() > self.max_events:
+            self._entries.popitem(last=False)
+
+    def events_held(self) -> int:
+        return sum(len(replay.host.trace.events) for _, replay in self._entries.values())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+REPLAY_CACHE = ReplayCache()
+"""This process's cache (a Celery worker process evaluates one run at a time)."""
+
+
+def _fingerprint(definition: dict[str, Any], seed: int, params: dict[str, Any]) -> str:
+    return json.dumps([definition.get("scenario"), seed, params], sort_keys=True, default=str)
+
+
+def _replay_cached(
+    definition: dict[str, Any],
+    seed: int,
+    params: dict[str, Any],
+    actions: list[dict[str, Any]],
+    seqs: list[int],
+    cache_key: Any,
+) -> Replay:
+    """Replay through REPLAY_CACHE when the cached actions are a prefix of these; else from the scenario."""
+    if cache_key is None:
+        return replay(definition, seed, params, actions, seqs=seqs)
+    fingerprint = _fingerprint(definition, seed, params)
+    cached = REPLAY_CACHE.take(cache_key, fingerprint)
+    if cached is not None and cached.seqs == seqs[: len(cached.steps)]:
+        done = len(cached.steps)
+        outcome = replay(definition, seed, params, actions[done:], seqs=seqs[done:], start=cached)
+    else:
+        outcome = replay(definition, seed, params, actions, seqs=seqs)
+    REPLAY_CACHE.put(cache_key, fingerprint, outcome)
+    return outcome
 
 
 # --- Checks --------------------------------------------------------------------------------------------
@@ -321,7 +418,7 @@ def evaluate_checks(
 
 
 def _last_step_note(outcome: Replay) -> str:
-    return f"after action #{len(outcome.steps)}" if outcome.steps else "before any action"
+    return f"after action #{outcome.steps[-1].seq}" if outcome.steps else "before any action"
 
 
 def _predicate(
@@ -467,12 +564,30 @@ def evaluate(
     *,
     kind: str,
     hints_used: dict[str, int] | None = None,
+    seqs: list[int] | None = None,
+    cache_key: Any = None,
 ) -> Outcome:
-    """Replay and evaluate: for an action run, report the last action; for a check run, every check."""
+    """Replay and evaluate: for an action run, report the last action; for a check run, every check.
+
+    `seqs` numbers the actions (default 1..n; an action left out of the log keeps the others' numbers);
+    with a `cache_key` (the attempt), the replay continues from REPLAY_CACHE when it can."""
+    seqs = seqs if seqs is not None else list(range(1, len(actions) + 1))
     try:
-        outcome = replay(definition, seed, params, actions)
+        if cache_key is None:
+            outcome = replay(definition, seed, params, actions, seqs=seqs)
+        else:
+            outcome = _replay_cached(definition, seed, params, actions, seqs, cache_key)
     except BudgetExceeded as exc:
-        return timed_out(str(exc))
+        return timed_out(exc.message, over_budget_seq=exc.seq)
+    mark, rng_state = outcome.host.trace.mark(), outcome.host.rng.getstate()
+    try:
+        return _evaluated(definition, params, outcome, kind)
+    finally:  # checks ask the host (access checks log events): leave a cached host as the actions left it
+        outcome.host.trace.rollback(mark)
+        outcome.host.rng.setstate(rng_state)
+
+
+def _evaluated(definition: dict[str, Any], params: dict[str, Any], outcome: Replay, kind: str) -> Outcome:
     snapshot = outcome.host.snapshot()  # taken once: the summary and every check read the same final state
     snapshot_summary = _summary(snapshot, include_authorization=bool(definition.get("azman_form")))
     if kind == "action":

@@ -89,6 +89,9 @@ class LabAction(models.Model):
     action = models.JSONField(help_text="The simulator action (a dict with an 'op').")
     client_token = models.UUIDField(help_text="One per rendered form: a double submit is recorded once.")
     created_at = models.DateTimeField(auto_now_add=True)
+    over_budget = models.BooleanField(
+        default=False, help_text="Its run went over the simulator's budget: left out of every later replay."
+    )
 
     class Meta:
         ordering = ["seq"]
@@ -129,6 +132,10 @@ class LabRun(models.Model):
     points = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     nudged_at = models.DateTimeField(default=timezone.now, help_text="When a task message was last sent for it.")
+    fair_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Its turn: workers take pending runs in this order; a learner's runs are spaced one budget apart.",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deliveries = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed this run.")
@@ -141,6 +148,7 @@ class LabRun(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["status", "fair_at"]),
             models.Index(fields=["attempt", "kind"]),
         ]
 

@@ -4,6 +4,12 @@ Every action or "check my work" creates a LabRun row in the same transaction as 
 enqueued only after that transaction commits. A worker claims a run with a conditional UPDATE, evaluates it on
 the simulator (labs.engine) and stores the result with another conditional UPDATE that only the claim holder can
 make, so a run's result is recorded once even if the message is delivered twice.
+
+Fairness: a message is a turn, not an order. The worker that receives one takes the pending run with the
+earliest `fair_at`; each learner's runs are stamped one run budget apart and a newcomer's run is stamped at the
+head of the queue, so a learner who queues twenty runs delays another learner's run by at most the run in
+progress. Each learner may have at most LAB_QUEUED_RUNS_MAX runs waiting and make LAB_SUBMISSIONS_PER_MINUTE
+submissions a minute (RateLimited, nothing recorded).
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Min, Q
 from django.http import Http404
 from django.utils import timezone
 
+from core import ratelimit
 from labs import engine, notify
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
@@ -30,6 +37,14 @@ log = logging.getLogger(__name__)
 
 MAX_DELIVERIES = 3
 SEED_RANGE = 2**31 - 1
+QUEUED_RUNS_MAX = 20
+"""Default for LAB_QUEUED_RUNS_MAX: runs one learner may have waiting or running (one full console submission)."""
+SUBMISSIONS_PER_MINUTE = 30
+"""Default for LAB_SUBMISSIONS_PER_MINUTE: console, form and check submissions per learner per minute."""
+
+
+class RateLimited(ValueError):
+    """The learner is over a rate limit; the message says what to do. Nothing was recorded."""
 
 
 def _setting(name: str, default: float) -> float:
@@ -96,10 +111,66 @@ class Submission:
     created: bool  # False when the same client token was submitted before (a double click)
 
 
+def lab_submission_throttle(user: Any, runs: int) -> None:
+    """Count one submission of `runs` runs by `user`; RateLimited if it is over a per-learner limit."""
+    per_minute = int(_setting("LAB_SUBMISSIONS_PER_MINUTE", SUBMISSIONS_PER_MINUTE))
+    count = ratelimit.hit(f"labs:submissions:{user.pk}", 60)
+    if count > per_minute:
+        raise RateLimited(
+            f"You sent {per_minute} submissions in the last minute: wait a moment, then run it again "
+            "(your text is kept)."
+        )
+    _check_queue_room(user.pk, runs)
+
+
+def _check_queue_room(user_id: int, runs: int) -> None:
+    queued_max = int(_setting("LAB_QUEUED_RUNS_MAX", QUEUED_RUNS_MAX))
+    waiting = LabRun.objects.filter(
+        attempt__user_id=user_id, status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)
+    ).count()
+    if waiting + runs > queued_max:
+        raise RateLimited(
+            f"You have {waiting} runs waiting for the simulator (at most {queued_max}): wait for their results, "
+            "then run it again (your text is kept)."
+        )
+
+
+def _fair_at(user_id: int) -> datetime:
+    """This run's turn (start-time fair queueing): the turn being served, or one run budget after this learner's
+    last waiting run, whichever is later. A learner with nothing waiting goes right after the run in progress."""
+    waiting = (LabRun.Status.PENDING, LabRun.Status.RUNNING)
+    serving = LabRun.objects.filter(status=LabRun.Status.RUNNING).aggregate(turn=Max("fair_at"))["turn"]
+    if serving is None:
+        serving = LabRun.objects.filter(status=LabRun.Status.PENDING).aggregate(turn=Min("fair_at"))["turn"]
+    serving = serving or timezone.now()
+    last = LabRun.objects.filter(attempt__user_id=user_id, status__in=waiting).aggregate(last=Max("fair_at"))["last"]
+    if last is None:
+        return serving
+    return max(serving, last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
+
+
+def lab_action_validate(action: dict[str, Any]) -> dict[str, Any]:
+    """The simulator's own input check at submission, so an out-of-bounds action is refused before it is stored."""
+    from labs.sim.actions import validate
+    from labs.sim.errors import SimError
+
+    if action.get("op") in engine.ENGINE_OPS:
+        if len(str(action)) > engine.MAX_INPUT_BYTES:
+            raise ValueError(f"The input is longer than {engine.MAX_INPUT_BYTES:,} bytes.")
+        return action
+    try:
+        return validate(action)
+    except SimError as exc:
+        raise ValueError(f"{exc}.") from None
+
+
 def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], client_token: uuid.UUID) -> Submission:
     """Append `action` to the attempt's log and create its run, in one transaction; enqueue after commit."""
     if attempt.status == LabAttempt.Status.RESET:
         raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
+    if len(source.encode("utf-8", "surrogatepass")) > engine.MAX_INPUT_BYTES:
+        raise ValueError(f"The input is longer than {engine.MAX_INPUT_BYTES:,} bytes.")
+    lab_action_validate(action)
     existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
     if existing:
         return Submission(existing, created=False)
@@ -114,13 +185,18 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
             lab_action = LabAction.objects.create(
                 attempt=locked,
                 seq=seq,
-                source=source[: engine.MAX_INPUT_BYTES],
+                source=source,
                 action=action,
                 client_token=client_token,
             )
             LabAttempt.objects.filter(pk=locked.pk).update(action_count=seq, last_activity_at=timezone.now())
             run = LabRun.objects.create(
-                attempt=locked, kind=LabRun.Kind.ACTION, action=lab_action, upto_seq=seq, client_token=client_token
+                attempt=locked,
+                kind=LabRun.Kind.ACTION,
+                action=lab_action,
+                upto_seq=seq,
+                client_token=client_token,
+                fair_at=_fair_at(locked.user_id),
             )
             _enqueue_on_commit(run.pk)
     except IntegrityError:
@@ -139,7 +215,11 @@ def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID) -> Submission
         with transaction.atomic():
             locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
             run = LabRun.objects.create(
-                attempt=locked, kind=LabRun.Kind.CHECK, upto_seq=locked.action_count, client_token=client_token
+                attempt=locked,
+                kind=LabRun.Kind.CHECK,
+                upto_seq=locked.action_count,
+                client_token=client_token,
+                fair_at=_fair_at(locked.user_id),
             )
             LabAttempt.objects.filter(pk=locked.pk).update(last_activity_at=timezone.now())
             _enqueue_on_commit(run.pk)
@@ -164,16 +244,49 @@ def _send(task: Any, run_id: int) -> None:
 # --- Executing a run (the Celery task body) ------------------------------------------------------------
 
 
+def lab_run_execute_next(run_id: int) -> LabRun | None:
+    """The task body: recover run `run_id` if its worker died, else run the pending run whose turn it is."""
+    now = timezone.now()
+    lease = _claim(run_id, now, pending=False)  # a stale run named by the sweeper
+    if lease is not None:
+        return _execute_claimed(run_id, lease)
+    for _ in range(3):  # another worker may take the first candidate between the read and the claim
+        candidate = (
+            LabRun.objects.filter(status=LabRun.Status.PENDING)
+            .order_by("fair_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if candidate is None:
+            return None
+        lease = _claim(candidate, now, pending=True)
+        if lease is not None:
+            return _execute_claimed(candidate, lease)
+    return None
+
+
 def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
     """Claim run `run_id`, evaluate it on the simulator and store the result once; None if there was nothing to do."""
-    lease = uuid.uuid4()
-    now = now or timezone.now()
-    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
-    claimed = LabRun.objects.filter(
-        Q(status=LabRun.Status.PENDING) | Q(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before), pk=run_id
-    ).update(status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1)
-    if not claimed:
+    lease = _claim(run_id, now or timezone.now(), pending=True)
+    if lease is None:
         return None  # finished already, or another worker holds a fresh claim
+    return _execute_claimed(run_id, lease)
+
+
+def _claim(run_id: int, now: datetime, *, pending: bool) -> uuid.UUID | None:
+    """Take run `run_id` (pending, or running but stale: its worker died) with a conditional UPDATE."""
+    lease = uuid.uuid4()
+    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+    claimable = Q(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before)
+    if pending:
+        claimable |= Q(status=LabRun.Status.PENDING)
+    claimed = LabRun.objects.filter(claimable, pk=run_id).update(
+        status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
+    )
+    return lease if claimed else None
+
+
+def _execute_claimed(run_id: int, lease: uuid.UUID) -> LabRun | None:
     run = LabRun.objects.select_related("attempt__lab__item", "attempt__user").get(pk=run_id)
     if run.deliveries > MAX_DELIVERIES:
         return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
@@ -181,29 +294,36 @@ def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
     attempt = run.attempt
-    actions = list(
-        LabAction.objects.filter(attempt=attempt, seq__lte=run.upto_seq)
+    logged = list(
+        LabAction.objects.filter(attempt=attempt, seq__lte=run.upto_seq, over_budget=False)
         .order_by("seq")
-        .values_list("action", flat=True)
+        .values_list("seq", "action")
     )
     try:
         outcome = engine.evaluate(
             attempt.lab.definition,
             attempt.seed,
             attempt.params,
-            actions,
+            [action for _, action in logged],
             kind=run.kind,
             hints_used=attempt.hints_used,
+            seqs=[seq for seq, _ in logged],
+            cache_key=attempt.pk,
         )
     except SoftTimeLimitExceeded:
+        engine.REPLAY_CACHE.clear()  # the host may be half-way through an action
         outcome = engine.timed_out("the worker's time limit")
     except Exception:  # noqa: BLE001 - an infrastructure or engine failure is never reported as a wrong answer
+        engine.REPLAY_CACHE.clear()
         log.exception("lab run %s could not be evaluated", run_id)
         outcome = engine.could_not_evaluate("an internal error in the lab engine")
     return _finish(run, lease, outcome)
 
 
 def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | None:
+    """The one place a run's result is stored: once, by the claim holder, with what it implies, in one transaction.
+
+    An action whose own run went over the simulator's budget is marked so that no later replay includes it."""
     fields = {
         "status": outcome.status,
         "result": outcome.result,
@@ -212,10 +332,13 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
         "finished_at": timezone.now(),
     }
     needs_progress = run.kind == LabRun.Kind.CHECK and outcome.status in (LabRun.Status.PASSED, LabRun.Status.FAILED)
+    over_budget = run.kind == LabRun.Kind.ACTION and outcome.over_budget_seq == run.upto_seq
     with transaction.atomic():
         stored = LabRun.objects.filter(pk=run.pk, status=LabRun.Status.RUNNING, lease=lease).update(**fields)
         if not stored:
             return None  # our claim was taken over by a recovery; its result is the record
+        if over_budget:
+            LabAction.objects.filter(attempt_id=run.attempt_id, seq=run.upto_seq).update(over_budget=True)
         if needs_progress:
             _record_progress(run.attempt, outcome)
         transaction.on_commit(lambda: notify.lab_run_finished(run.pk))
@@ -240,28 +363,58 @@ def _record_progress(attempt: LabAttempt, outcome: engine.Outcome) -> None:
 
 
 def lab_runs_sweep(now: datetime | None = None) -> int:
-    """Re-send runs left pending past the deadline and recover runs whose worker died; returns how many."""
+    """Re-send runs whose message was lost and recover runs whose worker died, each at most once per deadline;
+    returns how many messages were sent.
+
+    A message is a turn (see lab_run_execute_next), so a pending run needs a new one only when the queue holds
+    fewer messages than there are pending runs: after a broker flush, not while a backlog drains."""
     from labs.tasks import execute_lab_run
 
     now = now or timezone.now()
     pending_before = now - timedelta(seconds=_setting("LAB_RUN_PENDING_SECONDS", 10))
     stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
     resent = 0
-    lost = LabRun.objects.filter(status=LabRun.Status.PENDING, nudged_at__lt=pending_before).values_list(
-        "pk", flat=True
-    )
-    dead = LabRun.objects.filter(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before).values_list("pk", flat=True)
-    for run_id in list(lost[:500]):
+    # Not re-sent since its claim, or re-sent longer than a deadline ago.
+    not_nudged = Q(nudged_at__lt=F("claimed_at")) | Q(nudged_at__lt=pending_before)
+    dead = LabRun.objects.filter(not_nudged, status=LabRun.Status.RUNNING, claimed_at__lt=stale_before)
+    for run_id in list(dead.values_list("pk", flat=True)[:500]):
+        if LabRun.objects.filter(not_nudged, pk=run_id, status=LabRun.Status.RUNNING).update(nudged_at=now):
+            _send(execute_lab_run, run_id)
+            resent += 1
+    lost = LabRun.objects.filter(status=LabRun.Status.PENDING, nudged_at__lt=pending_before)
+    if not lost.exists():
+        return resent
+    waiting = queue_length()
+    missing = LabRun.objects.filter(status=LabRun.Status.PENDING).count() - (waiting or 0)
+    for run_id in list(lost.order_by("fair_at", "pk").values_list("pk", flat=True)[: max(0, min(missing, 500))]):
         # Claim the re-send so that two sweepers never nudge the same run twice in one round.
         if LabRun.objects.filter(pk=run_id, status=LabRun.Status.PENDING, nudged_at__lt=pending_before).update(
             nudged_at=now
         ):
             _send(execute_lab_run, run_id)
             resent += 1
-    for run_id in list(dead[:500]):
-        _send(execute_lab_run, run_id)
-        resent += 1
     return resent
+
+
+def queue_length() -> int | None:
+    """Messages waiting in the lab runs' broker queue (not those a worker holds); None if the broker won't say."""
+    from amqp.exceptions import ChannelError
+    from celery import current_app
+
+    try:
+        with current_app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True
+            )
+            return int(declared.message_count)
+    except ChannelError as exc:
+        if getattr(exc, "reply_code", None) == 404:
+            return 0  # Redis drops an empty queue's key
+        log.warning("could not read the length of the lab runs queue", exc_info=True)
+        return None
+    except Exception:  # noqa: BLE001 - an unreachable broker: count every pending run as lost
+        log.warning("could not read the length of the lab runs queue", exc_info=True)
+        return None
 
 
 # --- Hints ---------------------------------------------------------------------------------------------

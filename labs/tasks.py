@@ -9,8 +9,8 @@ from labs import services
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def execute_lab_run(run_id: int) -> None:
-    """Evaluate one lab run on the simulator and store its result; a second delivery of a finished run does nothing."""
-    services.lab_run_execute(run_id)
+    """Take one turn: recover run `run_id` if its worker died, else evaluate the pending run whose turn it is."""
+    services.lab_run_execute_next(run_id)
 
 
 @shared_task

@@ -150,6 +150,15 @@ def console_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     except console.ConsoleError as exc:
         return _console_error(request, lab, attempt, source, str(exc))
     help_texts = [c.help_text for c in commands if c.help_text]
+    try:
+        for command in commands:  # every command is checked before any is recorded
+            if command.action is not None:
+                services.lab_action_validate(command.action)
+        services.lab_submission_throttle(request.user, sum(1 for c in commands if c.action is not None))
+    except services.RateLimited as exc:
+        return _console_error(request, lab, attempt, source, str(exc), status=429)
+    except ValueError as exc:
+        return _console_error(request, lab, attempt, source, f"line {command.line}: {exc}")
     runs: list[LabRun] = []
     for index, command in enumerate(c for c in commands if c.action is not None):
         command_token = token if index == 0 else uuid.uuid5(token, str(index))
@@ -165,14 +174,16 @@ def console_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     return redirect(_lab_url(lab))
 
 
-def _console_error(request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, source: str, message: str) -> HttpResponse:
+def _console_error(
+    request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, source: str, message: str, status: int = 400
+) -> HttpResponse:
     if request.htmx:
         response = render(request, "labs/_console_error.html", {"console_error": message})
         response["HX-Retarget"] = "#console-feedback"
         response["HX-Reswap"] = "innerHTML"
         return response
     context = _lab_context(request, lab, attempt, source=source, console_error=message)
-    return render(request, "labs/lab.html", context, status=400)
+    return render(request, "labs/lab.html", context, status=status)
 
 
 @login_required
@@ -185,6 +196,10 @@ def check_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     if attempt.status == LabAttempt.Status.RESET:
         return HttpResponseBadRequest("This attempt was reset: reload the lab to continue.")
+    try:
+        services.lab_submission_throttle(request.user, 1)
+    except services.RateLimited as exc:
+        return _console_error(request, attempt.lab, attempt, "", str(exc), status=429)
     submission = services.lab_check_submit(attempt, token)
     if request.htmx:
         return _runs_response(request, attempt, [submission.run], [])
@@ -239,6 +254,7 @@ def hint_reveal(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
 @require_POST
 def attempt_reset(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    require_open(request.user, attempt.lab.item)  # a reset is work on the lab: not while pacing keeps it closed
     if attempt.status == LabAttempt.Status.RESET:
         return redirect(_lab_url(attempt.lab))
     services.lab_attempt_reset(attempt, reason="reset by the learner")
@@ -311,6 +327,9 @@ def _azman_action(data: Any) -> tuple[str, dict[str, Any]]:
     form = data.get("form", "")
     if form not in AZMAN_FORMS:
         raise ValueError("Unknown form: reload the page and try again.")
+    for field, values in data.lists():  # the console's cap holds for every field of the form
+        if sum(len(value.encode("utf-8", "surrogatepass")) for value in values) > console.MAX_INPUT_BYTES:
+            raise ValueError(f"The field '{field}' is longer than {console.MAX_INPUT_BYTES:,} bytes.")
     name = data.get("name", "").strip()
     scope = data.get("scope", "").strip() or None
     where = f" in scope {_quote(scope)}" if scope else ""
@@ -362,7 +381,10 @@ def azman_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     try:
         text, action = _azman_action(request.POST)
+        services.lab_submission_throttle(request.user, 1)
         submission = services.lab_action_submit(attempt, text, action, token)
+    except services.RateLimited as exc:
+        return _console_error(request, lab, attempt, "", str(exc), status=429)
     except ValueError as exc:
         return _console_error(request, lab, attempt, "", str(exc))
     if request.htmx:

@@ -67,12 +67,18 @@ Models
   {"op": "mmu.run", "mode": "shadow"|"slat", "tagged_tlb": true, "workload": "terminal-services"}
       One second of a memory-translation workload (name from mmu.WORKLOADS or a dict of fields).
 
+Bounds (checked by `validate`, InvalidParameter naming the field and the limit): every string at most
+4,096 characters (the console's cap); AzMan task, role and operation names at most 64 characters and
+descriptions 1,024 (azroles.h AZ_MAX_*); lists at most 64 names; io at most 2 MB per request; vm.define
+at most 64 GB of memory and a name of at most 100 characters; migration rates 0..1,000,000 MB/s.
+
 `replay(scenario, seed, actions)` builds a Host and applies the actions in order.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,6 +145,82 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
 
 OPS: tuple[str, ...] = tuple(sorted(SCHEMAS))
 
+# --- Input bounds: what a real host would refuse, and what keeps one action's cost small -------------------
+
+MAX_TEXT_CHARS = 4096
+"""Longest string in any action field: the console's 4 KB input cap (a form field may not exceed it either)."""
+MAX_LIST_ITEMS = 64
+"""Most names in an action's list (operations, tasks): there are 33 Hyper-V operations."""
+MAX_IO_BYTES = 2 * 1024 * 1024
+"""model: largest traced I/O request (2 MB). The guest splits a transfer into 32 KB IDE commands, 256 KB VMBus
+requests or 1,500-byte frames anyway, so a bigger request only repeats the same events (an emulated-NIC
+2 MB write is about 40,000 events)."""
+MAX_VM_MEMORY_MB = 64 * 1024
+"""[mem] Hyper-V 2008 R2: at most 64 GB of memory per virtual machine."""
+MAX_VM_NAME_CHARS = 100
+"""[mem] Hyper-V Manager refuses a virtual machine name longer than 100 characters."""
+MAX_RATE_MB_S = 1_000_000.0
+"""model: a migration's dirty rate or bandwidth above 1 TB/s is no longer a host (and must be finite)."""
+MAX_WORKLOAD_RATE = 10**9
+"""model: an mmu workload field above a billion per second (or MB) is no longer a host."""
+MAX_REQUESTED_STATE = 0xFFFF
+"""RequestStateChange's RequestedState is a uint16 (WMI Msvm_ComputerSystem)."""
+
+NAME_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
+    ("azman.create_task", "name"): (64, "AZ_MAX_TASK_NAME_LENGTH"),
+    ("azman.create_task", "operations"): (64, "AZ_MAX_OPERATION_NAME_LENGTH"),
+    ("azman.create_task", "tasks"): (64, "AZ_MAX_TASK_NAME_LENGTH"),
+    ("azman.create_task", "description"): (1024, "AZ_MAX_DESCRIPTION_LENGTH"),
+    ("azman.create_role", "name"): (64, "AZ_MAX_ROLE_NAME_LENGTH"),
+    ("azman.create_role", "operations"): (64, "AZ_MAX_OPERATION_NAME_LENGTH"),
+    ("azman.create_role", "tasks"): (64, "AZ_MAX_TASK_NAME_LENGTH"),
+    ("azman.create_role", "description"): (1024, "AZ_MAX_DESCRIPTION_LENGTH"),
+    ("azman.create_scope", "description"): (1024, "AZ_MAX_DESCRIPTION_LENGTH"),
+    ("azman.assign", "role"): (64, "AZ_MAX_ROLE_NAME_LENGTH"),
+    ("azman.unassign", "role"): (64, "AZ_MAX_ROLE_NAME_LENGTH"),
+    ("vm.define", "name"): (MAX_VM_NAME_CHARS, "the Hyper-V Manager limit"),
+}
+"""Names with a shorter limit than MAX_TEXT_CHARS: AzMan's from the Windows SDK's azroles.h (AZ_MAX_*)."""
+
+
+def _check_bounds(op: str, action: dict[str, Any], at: Callable[[str], str]) -> None:
+    """Refuse a field outside the bounds above (InvalidParameter naming the field and the limit)."""
+    for name, value in action.items():
+        texts = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
+            raise InvalidParameter(f"at most {MAX_LIST_ITEMS} names, got {len(value)}", path=at(name))
+        limit, why = NAME_LIMITS.get((op, name), (MAX_TEXT_CHARS, "the console's 4 KB cap"))
+        for text in texts:
+            if isinstance(text, str) and len(text) > limit:
+                raise InvalidParameter(f"at most {limit:,} characters ({why}), got {len(text):,}", path=at(name))
+    if op == "io" and action["bytes"] > MAX_IO_BYTES:
+        raise InvalidParameter(
+            f"at most {MAX_IO_BYTES:,} bytes (2 MB) per traced I/O request, got {action['bytes']:,}", path=at("bytes")
+        )
+    if op == "vm.define" and action["memory_mb"] > MAX_VM_MEMORY_MB:
+        raise InvalidParameter(
+            f"at most {MAX_VM_MEMORY_MB:,} MB (64 GB) per virtual machine, got {action['memory_mb']:,}",
+            path=at("memory_mb"),
+        )
+    if op == "vm.state" and not 0 <= action["requested_state"] <= MAX_REQUESTED_STATE:
+        raise InvalidParameter(
+            f"RequestedState is 0..{MAX_REQUESTED_STATE}, got {action['requested_state']}", path=at("requested_state")
+        )
+    if op == "migrate":
+        for name in ("dirty_mb_s", "bandwidth_mb_s"):
+            rate = action.get(name)
+            if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_RATE_MB_S):
+                raise InvalidParameter(f"must be 0..{MAX_RATE_MB_S:,.0f} MB/s, got {rate!r}", path=at(name))
+    workload = action.get("workload") if op == "mmu.run" else None
+    if isinstance(workload, dict):
+        if len(workload) > MAX_LIST_ITEMS:
+            raise InvalidParameter(f"at most {MAX_LIST_ITEMS} fields", path=at("workload"))
+        for key, field in workload.items():
+            if isinstance(field, int) and not isinstance(field, bool) and abs(field) > MAX_WORKLOAD_RATE:
+                raise InvalidParameter(f"at most {MAX_WORKLOAD_RATE:,}, got {field:,}", path=at(f"workload.{key}"))
+            if isinstance(field, str) and len(field) > MAX_TEXT_CHARS:
+                raise InvalidParameter(f"at most {MAX_TEXT_CHARS:,} characters", path=at(f"workload.{key}"))
+
 DELEGABLE_OPS = ("vm.define", "vm.destroy", "vm.state", "vm.shutdown", "wmi.modify_system")
 
 OPERATION_FOR_REQUESTED_STATE: dict[int, str] = {
@@ -196,6 +278,7 @@ def validate(action: object, path: str = "") -> dict[str, Any]:
             for i, item in enumerate(value):
                 if not isinstance(item, str):
                     raise InvalidParameter("must be a string", path=f"{at(name)}[{i}]")
+    _check_bounds(op, action, at)
     if op == "run_as":
         inner = validate(action["action"], at("action"))
         if inner["op"] not in DELEGABLE_OPS:

@@ -80,3 +80,18 @@ class OutOfMemory(SimError):
     """The host has not enough free memory for the VM (WMI 32778)."""
 
     wmi_return_code = 32778
+
+
+class BudgetExceeded(Exception):
+    """A run went over its event or time budget (see `trace.Budget`).
+
+    Deliberately not a `SimError`: an action's rollback must not turn it into an ordinary failed action,
+    because the host may be half-way through the action when the budget runs out; the run is abandoned.
+    """
+
+    def __init__(self, message: str, *, events: int = 0, elapsed_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.events = events
+        self.elapsed_s = elapsed_s
+        self.seq: int | None = None  # which action of a replay was running (set by the replaying caller)

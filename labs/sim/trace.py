@@ -4,16 +4,70 @@ Each event is a plain dict with the keys `seq`, `t_ns`, `partition`, `component`
 `mode` (``user`` / ``kernel`` / ``hypervisor`` / ``hardware``), `kind`, `summary`, and any
 kind-specific fields (packet type, opcode, port, bytes ...). Any event can be rendered
 without its neighbours. Simulated time only moves forward by modelled costs; wall-clock
-time is never read, so the same inputs give byte-identical traces.
+time never changes an event, so the same inputs give byte-identical traces.
+
+A trace may carry a `Budget`: every emitted event is charged to it, so an action that would run
+too long or emit too many events stops inside its own loop (raising `BudgetExceeded`) instead of
+after it finishes. The budget reads the wall clock only to decide whether to stop.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from .errors import BudgetExceeded
 
 MODES = ("user", "kernel", "hypervisor", "hardware")
 
 JSONValue = Any  # JSON-serialisable: str, int, float, bool, None, list, dict
+
+
+CLOCK_CHECK_EVERY = 256
+"""How many events a `Budget` lets pass between two looks at the wall clock (an event costs about 2 us)."""
+
+
+class Budget:
+    """At most `max_events` events in the trace and `max_seconds` of wall time from `start()`; None = no limit."""
+
+    def __init__(self, max_events: int | None = None, max_seconds: float | None = None) -> None:
+        self.max_events = max_events
+        self.max_seconds = max_seconds
+        self.started = time.perf_counter()
+        self.deadline = None if max_seconds is None else self.started + max_seconds
+        self._until_clock = CLOCK_CHECK_EVERY
+
+    def start(self) -> None:
+        """Restart the wall-clock allowance from now (the event allowance is a total and does not restart)."""
+        self.started = time.perf_counter()
+        self.deadline = None if self.max_seconds is None else self.started + self.max_seconds
+        self._until_clock = CLOCK_CHECK_EVERY
+
+    def charge(self, events: int) -> None:
+        """Raise BudgetExceeded if the trace now holds more than `max_events` or the time is up."""
+        if self.max_events is not None and events > self.max_events:
+            raise BudgetExceeded(
+                f"the actions produced more than {self.max_events:,} trace events",
+                events=events,
+                elapsed_s=time.perf_counter() - self.started,
+            )
+        self._until_clock -= 1
+        if self._until_clock <= 0:
+            self._until_clock = CLOCK_CHECK_EVERY
+            self.check_time(events)
+
+    def check_time(self, events: int = 0) -> None:
+        """Raise BudgetExceeded if the wall-clock allowance is used up."""
+        if self.deadline is None:
+            return
+        now = time.perf_counter()
+        if now > self.deadline:
+            assert self.max_seconds is not None
+            raise BudgetExceeded(
+                f"the simulation took more than {int(self.max_seconds * 1000):,} ms",
+                events=events,
+                elapsed_s=now - self.started,
+            )
 
 
 class Trace:
@@ -24,6 +78,7 @@ class Trace:
         self.counters: dict[str, int] = {}
         self.clock_ns: int = 0
         self._seq: int = 0
+        self.budget: Budget | None = None
 
     def emit(
         self,
@@ -57,6 +112,8 @@ class Trace:
             event[key] = fields[key]
         self.events.append(event)
         self.clock_ns += cost_ns
+        if self.budget is not None:
+            self.budget.charge(len(self.events))
         return event
 
     def count(self, name: str, n: int = 1) -> None:

@@ -173,3 +173,14 @@ def test_the_lab_column_heading_opens_the_heatmap(paced: Class, ian_client: Clie
     page = ian_client.get(reverse("classes:detail", args=[paced.pk])).content.decode()
     heatmap = reverse("classes:heatmap", args=[paced.pk, "io-trap-trace"])
     assert page.count(f'hx-get="{heatmap}"') == 2
+
+
+def test_a_lab_cannot_be_reset_while_its_module_is_closed(
+    paced: Class, course: Course, alice: User, alice_client: Client
+) -> None:
+    lab = Lab.objects.get(item__slug="io-trap-trace", item__course=course)
+    attempt = lab_services.lab_attempt_current(alice, lab)  # started before the instructor closed the module
+    response = alice_client.post(reverse("labs:reset", kwargs={"attempt_id": attempt.pk}))
+    assert response.status_code == 403 and MESSAGE in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.status == attempt.Status.ACTIVE and Lab.objects.get(pk=lab.pk).attempts.count() == 1

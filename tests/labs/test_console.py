@@ -246,3 +246,11 @@ def test_generated_command_text_gives_actions_or_console_errors_only(text: str) 
 def test_random_bytes_give_only_console_errors(text: str) -> None:
     with contextlib.suppress(ConsoleError):
         parse(text)
+
+
+def test_empty_commands_do_not_count_toward_the_limit() -> None:
+    twenty = "\n".join(["show vms"] * console.MAX_COMMANDS)
+    for text in (twenty + "\n", twenty + ";", twenty + "\n# a comment\n", "# intro\n\n" + twenty + " ;\n\n"):
+        assert len(parse(text)) == console.MAX_COMMANDS, repr(text[-12:])
+    with pytest.raises(ConsoleError, match="at most 20 commands at once; you gave 21"):
+        parse(twenty + "\nshow host\n")

@@ -378,3 +378,17 @@ def test_pages_with_several_answer_keys_have_unique_ids(ian: Any, ian_client: Cl
         assert not repeated, f"{url}: repeated ids {repeated}"
         for target in re.findall(r'href="#([^"]+)"', page):
             assert f'id="{target}"' in page, f"{url}: in-page link to a missing id #{target}"
+
+
+def test_every_azman_form_field_is_held_to_the_consoles_4_kb_cap(alice_client: Client, azman_lab: Lab) -> None:
+    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
+    url = reverse("labs:azman", kwargs={"attempt_id": attempt.pk})
+    token = _token(html, "azman-token-scope")
+    for field in ("name", "description", "scope"):
+        data = {"form": "scope", "name": "Finance", "client_token": token, field: "x" * 4097}
+        response = alice_client.post(url, data, **HX)
+        assert f"The field &#x27;{field}&#x27; is longer than 4,096 bytes." in response.content.decode(), field
+    many_tasks = {"form": "role", "name": "Ops", "tasks": ["t" * 1000] * 5, "client_token": token}
+    assert "longer than 4,096 bytes" in alice_client.post(url, many_tasks, **HX).content.decode()
+    assert not attempt.actions.exists(), "nothing recorded, nothing replayed"

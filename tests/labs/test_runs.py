@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from courseware.models import Progress
@@ -165,13 +166,16 @@ def test_the_sweeper_resends_lost_and_stale_runs_only(alice: Any, io_lab: Lab, m
     lost, fresh, stale, finished = (_act(attempt, {"op": "host.reboot"}) for _ in range(4))
     old = timezone.now() - timedelta(minutes=5)
     LabRun.objects.filter(pk=lost.pk).update(nudged_at=old)
-    LabRun.objects.filter(pk=stale.pk).update(status=LabRun.Status.RUNNING, claimed_at=old)
+    # Claimed (and so nudged) minutes ago; a run nudged after its claim was re-sent and waits for its deadline.
+    LabRun.objects.filter(pk=stale.pk).update(status=LabRun.Status.RUNNING, claimed_at=old, nudged_at=old)
     LabRun.objects.filter(pk=finished.pk).update(status=LabRun.Status.PASSED, nudged_at=old)
     assert services.lab_runs_sweep() == 2
     assert sorted(sent) == sorted([lost.pk, stale.pk])
     sent.clear()
-    assert services.lab_runs_sweep() == 1 and sent == [stale.pk], "a re-sent pending run is not nudged again at once"
+    assert services.lab_runs_sweep() == 0 and sent == [], "a re-sent run is not nudged again before its deadline"
     assert fresh.pk not in sent
+    later = timezone.now() + timedelta(seconds=settings.LAB_RUN_PENDING_SECONDS + 1)
+    assert services.lab_runs_sweep(now=later) >= 1 and stale.pk in sent, "a run still stale is re-sent next deadline"
 
 
 def test_reset_keeps_the_old_attempt_and_starts_a_new_seed(alice: Any, io_lab: Lab) -> None:
@@ -229,3 +233,23 @@ def test_a_result_check_can_pick_the_action_by_its_fields(alice: Any, io_lab: La
     definition["checks"][0]["expect"]["result"]["where"] = {"vm": enlightened}
     failed = engine.evaluate(definition, 1, params, actions, kind="check")
     assert failed.status == "failed" and "observed 'synthetic'" in failed.result["checks"][0]["message"]
+
+
+def test_after_a_broker_flush_the_sweeper_resends_each_lost_run_once(
+    alice: Any, io_lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[int] = []
+    waiting: list[int] = []  # the broker's queue, as the sweeper's sends fill it
+    monkeypatch.setattr("labs.tasks.execute_lab_run.apply_async", lambda args, **kw: sent.append(args[0]))
+    monkeypatch.setattr(services, "queue_length", lambda: len(sent) - len(waiting))
+    attempt = services.lab_attempt_current(alice, io_lab)
+    runs = [_act(attempt, {"op": "host.reboot"}) for _ in range(6)]
+    sent.clear()  # the flush: every message is gone
+    for round_number in range(1, 6):  # the backlog drains slowly: one run per sweep
+        later = timezone.now() + timedelta(seconds=round_number * (settings.LAB_RUN_PENDING_SECONDS + 1))
+        services.lab_runs_sweep(now=later)
+        pending = LabRun.objects.filter(status=LabRun.Status.PENDING).order_by("fair_at", "pk").first()
+        if pending is not None:
+            services.lab_run_execute(pending.pk)
+            waiting.append(pending.pk)  # its message was consumed
+    assert sorted(sent) == sorted(r.pk for r in runs), "each lost run re-sent once, none while its message waits"
