@@ -88,6 +88,8 @@ def main() -> None:
 
     baseline: list[float] = []
     lab_runs: list[float] = []
+    waits: list[float] = []  # run created -> claimed by the worker (commit, broker, task start)
+    works: list[float] = []  # claimed -> result stored (read the log, replay, evaluate, write)
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue  # labs.services sends runs to the queue named here
         hostname_prefix = queue
@@ -107,6 +109,9 @@ def main() -> None:
             if index >= 3:  # warm-up rounds are not counted
                 baseline.append(noop_s * 1000)
                 lab_runs.append(lab_s * 1000)
+                done = LabRun.objects.get(pk=run.pk)
+                waits.append((done.claimed_at - done.created_at).total_seconds() * 1000)
+                works.append((done.finished_at - done.claimed_at).total_seconds() * 1000)
             if attempt.action_count >= 150:  # keep the replay length realistic for one learner
                 attempt = services.lab_attempt_reset(attempt, "bench")
     actions_replayed = attempt.action_count
@@ -114,6 +119,8 @@ def main() -> None:
     l50, l95 = statistics.median(lab_runs), _percentile(lab_runs, 0.95)
     print(f"no-op task round trip : p50 {b50:7.1f} ms   p95 {b95:7.1f} ms")
     print(f"lab action -> visible : p50 {l50:7.1f} ms   p95 {l95:7.1f} ms   (replays up to {actions_replayed} actions)")
+    print(f"  of which: created -> claimed p50 {statistics.median(waits):6.1f} ms; claimed -> stored p50 "
+          f"{statistics.median(works):6.1f} ms")
     print(f"ratio (lab p50 / no-op p50): {l50 / b50:.2f}x   aim <= 2x; lab p95 aim <= 100 ms")
 
 

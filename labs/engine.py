@@ -239,6 +239,13 @@ class ReplayCache:
         self.max_events = max_events
         self._entries: OrderedDict[Any, tuple[str, Replay]] = OrderedDict()
 
+    def known_seqs(self, key: Any, definition: dict[str, Any], seed: int, params: dict[str, Any]) -> list[int] | None:
+        """The action numbers the cached replay of `key` holds (None if there is none for this scenario)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != _fingerprint(definition, seed, params):
+            return None
+        return entry[1].seqs
+
     def take(self, key: Any, fingerprint: str) -> Replay | None:
         entry = self._entries.pop(key, None)
         if entry is None or entry[0] != fingerprint:
@@ -284,6 +291,8 @@ def _replay_cached(
         done = len(cached.steps)
         outcome = replay(definition, seed, params, actions[done:], seqs=seqs[done:], start=cached)
     else:
+        if any(action is None for action in actions):  # the caller read only what the cache lacked
+            raise LookupError("the cached replay is gone; the run reads the whole log next time")
         outcome = replay(definition, seed, params, actions, seqs=seqs)
     REPLAY_CACHE.put(cache_key, fingerprint, outcome)
     return outcome

@@ -24,8 +24,8 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, JSONField, Max, Min, Q, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -138,15 +138,15 @@ def _check_queue_room(user_id: int, runs: int) -> None:
 def _fair_at(user_id: int) -> datetime:
     """This run's turn (start-time fair queueing): the turn being served, or one run budget after this learner's
     last waiting run, whichever is later. A learner with nothing waiting goes right after the run in progress."""
-    waiting = (LabRun.Status.PENDING, LabRun.Status.RUNNING)
-    serving = LabRun.objects.filter(status=LabRun.Status.RUNNING).aggregate(turn=Max("fair_at"))["turn"]
-    if serving is None:
-        serving = LabRun.objects.filter(status=LabRun.Status.PENDING).aggregate(turn=Min("fair_at"))["turn"]
-    serving = serving or timezone.now()
-    last = LabRun.objects.filter(attempt__user_id=user_id, status__in=waiting).aggregate(last=Max("fair_at"))["last"]
-    if last is None:
+    turns = LabRun.objects.filter(status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)).aggregate(
+        serving=Max("fair_at", filter=Q(status=LabRun.Status.RUNNING)),
+        head=Min("fair_at", filter=Q(status=LabRun.Status.PENDING)),
+        last=Max("fair_at", filter=Q(attempt__user_id=user_id)),
+    )
+    serving = turns["serving"] or turns["head"] or timezone.now()
+    if turns["last"] is None:
         return serving
-    return max(serving, last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
+    return max(serving, turns["last"] + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
 
 
 def lab_action_validate(action: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +234,9 @@ def _enqueue_on_commit(run_id: int) -> None:
     transaction.on_commit(lambda: _send(execute_lab_run, run_id))
 
 
-def _send(task: Any, run_id: int) -> None:
+def _send(task: Any, run_id: int, recover: bool = False) -> None:
     try:
-        task.apply_async((run_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        task.apply_async((run_id, recover) if recover else (run_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
     except Exception:  # noqa: BLE001 - a broker outage must not lose the run: the sweeper re-sends it
         log.warning("could not enqueue lab run %s; the sweeper will re-send it", run_id, exc_info=True)
 
@@ -244,12 +244,14 @@ def _send(task: Any, run_id: int) -> None:
 # --- Executing a run (the Celery task body) ------------------------------------------------------------
 
 
-def lab_run_execute_next(run_id: int) -> LabRun | None:
-    """The task body: recover run `run_id` if its worker died, else run the pending run whose turn it is."""
+def lab_run_execute_next(run_id: int, recover: bool = False) -> LabRun | None:
+    """The task body: recover run `run_id` if the sweeper says its worker died, else run the pending run whose
+    turn it is (which may be another learner's: a message is a turn)."""
     now = timezone.now()
-    lease = _claim(run_id, now, pending=False)  # a stale run named by the sweeper
-    if lease is not None:
-        return _execute_claimed(run_id, lease)
+    if recover:
+        lease = _claim(run_id, now, pending=False)
+        if lease is not None:
+            return _execute_claimed(run_id, lease)
     for _ in range(3):  # another worker may take the first candidate between the read and the claim
         candidate = (
             LabRun.objects.filter(status=LabRun.Status.PENDING)
@@ -273,41 +275,66 @@ def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
     return _execute_claimed(run_id, lease)
 
 
+def _stale(now: datetime) -> datetime:
+    return now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+
+
 def _claim(run_id: int, now: datetime, *, pending: bool) -> uuid.UUID | None:
-    """Take run `run_id` (pending, or running but stale: its worker died) with a conditional UPDATE."""
+    """Take run `run_id` (pending, or running but stale: its worker died) with a conditional UPDATE.
+
+    The claim need not survive a database crash (the run would only be pending again, and re-sent), so on
+    PostgreSQL it commits without waiting for the WAL flush; the result's commit is fully durable."""
     lease = uuid.uuid4()
-    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
-    claimable = Q(status=LabRun.Status.RUNNING, claimed_at__lt=stale_before)
+    claimable = Q(status=LabRun.Status.RUNNING, claimed_at__lt=_stale(now))
     if pending:
         claimable |= Q(status=LabRun.Status.PENDING)
-    claimed = LabRun.objects.filter(claimable, pk=run_id).update(
-        status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        claimed = LabRun.objects.filter(claimable, pk=run_id).update(
+            status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
+        )
     return lease if claimed else None
 
 
 def _execute_claimed(run_id: int, lease: uuid.UUID) -> LabRun | None:
-    run = LabRun.objects.select_related("attempt__lab__item", "attempt__user").get(pk=run_id)
+    run = (
+        LabRun.objects.select_related("attempt__lab__item", "attempt__user")
+        .defer("attempt__lab__manual_html", "attempt__lab__answer_key_html")
+        .get(pk=run_id)
+    )
     if run.deliveries > MAX_DELIVERIES:
         return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
     fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS", 0)
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
     attempt = run.attempt
+    definition = attempt.lab.definition
+    # Every action number, but only the actions the worker's cached replay lacks are read (and decoded).
+    known = engine.REPLAY_CACHE.known_seqs(attempt.pk, definition, attempt.seed, attempt.params)
+    cached_upto = (known[-1] if known else 0) if known is not None else -1
     logged = list(
         LabAction.objects.filter(attempt=attempt, seq__lte=run.upto_seq, over_budget=False)
         .order_by("seq")
-        .values_list("seq", "action")
+        .annotate(needed=Case(When(seq__gt=cached_upto, then="action"), default=None, output_field=JSONField()))
+        .values_list("seq", "needed")
     )
+    seqs = [seq for seq, _ in logged]
+    actions: list[dict[str, Any] | None] = [action for _, action in logged]
+    if known is not None and known != seqs[: len(known)]:  # the log changed under the cache: read it all
+        actions = list(
+            LabAction.objects.filter(attempt=attempt, seq__in=seqs).order_by("seq").values_list("action", flat=True)
+        )
     try:
         outcome = engine.evaluate(
-            attempt.lab.definition,
+            definition,
             attempt.seed,
             attempt.params,
-            [action for _, action in logged],
+            actions,  # type: ignore[arg-type]
             kind=run.kind,
             hints_used=attempt.hints_used,
-            seqs=[seq for seq, _ in logged],
+            seqs=seqs,
             cache_key=attempt.pk,
         )
     except SoftTimeLimitExceeded:
@@ -372,14 +399,14 @@ def lab_runs_sweep(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     pending_before = now - timedelta(seconds=_setting("LAB_RUN_PENDING_SECONDS", 10))
-    stale_before = now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+    stale_before = _stale(now)
     resent = 0
     # Not re-sent since its claim, or re-sent longer than a deadline ago.
     not_nudged = Q(nudged_at__lt=F("claimed_at")) | Q(nudged_at__lt=pending_before)
     dead = LabRun.objects.filter(not_nudged, status=LabRun.Status.RUNNING, claimed_at__lt=stale_before)
     for run_id in list(dead.values_list("pk", flat=True)[:500]):
         if LabRun.objects.filter(not_nudged, pk=run_id, status=LabRun.Status.RUNNING).update(nudged_at=now):
-            _send(execute_lab_run, run_id)
+            _send(execute_lab_run, run_id, recover=True)
             resent += 1
     lost = LabRun.objects.filter(status=LabRun.Status.PENDING, nudged_at__lt=pending_before)
     if not lost.exists():

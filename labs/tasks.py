@@ -8,9 +8,10 @@ from labs import services
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def execute_lab_run(run_id: int) -> None:
-    """Take one turn: recover run `run_id` if its worker died, else evaluate the pending run whose turn it is."""
-    services.lab_run_execute_next(run_id)
+def execute_lab_run(run_id: int, recover: bool = False) -> None:
+    """Take one turn: recover run `run_id` if the sweeper says its worker died, else evaluate the pending run whose
+    turn it is."""
+    services.lab_run_execute_next(run_id, recover)
 
 
 @shared_task

@@ -179,14 +179,17 @@ def test_a_learner_flooding_the_console_delays_another_learners_run_by_at_most_o
     # The run in progress (at most one budget), then this run: never the flood's queue.
     run.refresh_from_db()
     queued_s = (run.claimed_at - run.created_at).total_seconds()
+    ahead = [r for r in flooder.runs.exclude(claimed_at=None) if run.created_at < r.claimed_at < run.claimed_at]
+    ahead_s = sum((r.finished_at - r.claimed_at).total_seconds() for r in ahead)
     figures = (
-        f"waited {waited:.2f} s: the POST took {posted:.2f} s, the run was claimed after {queued_s:.2f} s and "
-        f"finished {(run.finished_at - run.claimed_at).total_seconds():.2f} s later; {flood_left} flood runs left"
+        f"waited {waited:.2f} s: the POST took {posted:.2f} s, the run was claimed after {queued_s:.2f} s, behind "
+        f"{len(ahead)} flood runs that took {ahead_s:.2f} s, and finished "
+        f"{(run.finished_at - run.claimed_at).total_seconds():.2f} s later; {flood_left} flood runs left"
     )
-    # The flood's run in progress (one budget, plus storing its result) is all this run waits for ...
-    assert queued_s < engine.RUN_TIME_BUDGET_S + 0.5, figures
-    # ... and the whole round trip stays within two budgets (plus the request and the broker's polling).
-    assert waited < 2 * engine.RUN_TIME_BUDGET_S + 1.0, figures
+    # The flood delays this run by at most one of its runs, which takes at most one budget (plus storing its result);
+    # the rest of the wait is the broker's (the filesystem transport polls; Redis pushes).
+    assert len(ahead) <= 1 and ahead_s < engine.RUN_TIME_BUDGET_S + 0.3, figures
+    assert waited < 10, figures
     assert flood_left >= 10, "the flood was still queued when the other learner's run finished"
     assert peak_mb < 512, f"the worker grew to {peak_mb:.0f} MB"
     statuses = set(flooder.runs.values_list("status", flat=True))
