@@ -48,7 +48,9 @@ def handbook_content(course: Course, kind: str) -> dict[str, Any]:
             modules[-1]["lessons"].append(item)
         elif item.kind == Item.Kind.QUIZ and instructor:
             modules[-1]["quizzes"].append({"item": item, "questions": [_answer(q) for q in item.quiz.questions]})
-        elif item.kind == Item.Kind.LAB:
+        elif item.kind == Item.Kind.LAB and hasattr(item, "lab"):
+            item.manual_print_html = _variants_as_names(item.lab.manual_html)  # type: ignore[attr-defined]
+            item.answer_key_print_html = _variants_as_names(item.lab.answer_key_html)  # type: ignore[attr-defined]
             labs.append(item)
     minutes = sum(item.lesson.minutes for item in items if item.kind == Item.Kind.LESSON)
     lab_minutes = sum(getattr(getattr(item, "lab", None), "minutes", 0) for item in labs)
@@ -62,6 +64,14 @@ def handbook_content(course: Course, kind: str) -> dict[str, Any]:
         "lab_minutes": lab_minutes,
         "title": Handbook.Kind(kind).label,
     }
+
+
+VARIANT_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _variants_as_names(html: str) -> str:
+    """A lab's ${host}-style variants are drawn per learner online; on paper they print as a named placeholder."""
+    return VARIANT_RE.sub(r"<var>\1</var>", html)
 
 
 def _answer(question: dict[str, Any]) -> dict[str, Any]:

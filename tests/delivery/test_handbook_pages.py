@@ -100,6 +100,7 @@ def test_student_handbook_has_no_instructor_material(course: Course, fake_pdf: l
     html = handbooks.handbook_html(course, "student")
     assert "NOTES-SECRET-INTRO" not in html and "SLIDE-NOTES-SECRET" not in html and "Answer key" not in html
     assert "Lab guide" in html and "Glossary" in html and 'href="#term-' in html
+    assert "${" not in html, "lab variants print as named placeholders"
     instructor = handbooks.handbook_html(course, "instructor")
     assert "NOTES-SECRET-INTRO" in instructor and "SLIDE-NOTES-SECRET" in instructor
 
