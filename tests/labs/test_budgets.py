@@ -85,12 +85,12 @@ def test_the_time_budget_stops_a_run_within_a_few_milliseconds(io_lab: Lab, alic
     engine.replay(io_lab.definition, attempt.seed, attempt.params, [heavy], time_budget_s=5)
     unbounded = time.perf_counter() - started
     budget = unbounded / 10  # the heavy action takes ten budgets
-    started = time.perf_counter()
     with pytest.raises(BudgetExceeded, match="took more than") as caught:
         engine.replay(io_lab.definition, attempt.seed, attempt.params, [heavy], time_budget_s=budget)
-    over = time.perf_counter() - started - budget
+    # When the simulator noticed, by its own clock (unwinding and freeing the half-built trace come after).
+    over = caught.value.elapsed_s - budget
     assert over < 0.025, f"stopped {over * 1000:.1f} ms after the budget (unbounded: {unbounded * 1000:.0f} ms)"
-    assert caught.value.seq == 1
+    assert caught.value.events < 40_000 and caught.value.seq == 1
 
 
 def _boot_and_start(host: Host, vm: str) -> None:
