@@ -38,11 +38,11 @@ start: [command] (_sep [command])*
 _sep: _NL | ";"
 
 ?command: help | show | bios | bcdedit | reboot | role | vm | select | wmi | azman | access | run_as
-        | io | mmu | migrate | quick_migrate | answer
+        | io | mmu | migrate | quick_migrate | network | vhd | snapshot | answer
 
 help: "help"i [WORD]
 show: "show"i SHOW_WHAT
-SHOW_WHAT.2: /(host|vms|azman|bcd|bios|cluster)\b/i
+SHOW_WHAT.2: /(host|vms|azman|bcd|bios|cluster|networks|disks)\b/i
 
 bios: "bios"i "set"i BIOS_SETTING ONOFF          -> bios_set
     | "bios"i "upgrade"i value                   -> bios_upgrade
@@ -99,6 +99,21 @@ migrate_option: "dirty-rate"i NUMBER             -> opt_dirty
               | "bandwidth"i NUMBER              -> opt_bandwidth
 
 quick_migrate: QUICK_MIGRATE value "to"i value ["storage"i NUMBER]
+
+network: "network"i "create"i value SWITCH_KIND ["nic"i value] [NO_MGMT]   -> net_create
+       | "network"i "connect"i value "to"i value ["vlan"i INT]             -> net_connect
+       | "network"i "test"i value "to"i value                              -> net_reach
+SWITCH_KIND.2: /(external|internal|private)\b/i
+NO_MGMT.2: /no-management-os\b/i
+
+vhd: "vhd"i "create"i value VHD_SIZED INT                 -> vhd_create_sized
+   | "vhd"i "create"i value "differencing"i "parent"i value -> vhd_create_child
+   | "vhd"i "attach"i value "to"i value                    -> vhd_attach
+   | "vhd"i "write"i INT "on"i value                       -> vhd_write
+VHD_SIZED.2: /(fixed|dynamic)\b/i
+
+snapshot: "snapshot"i "take"i value value                 -> snapshot_take
+        | "snapshot"i "delete"i value value               -> snapshot_delete
 QUICK_MIGRATE.3: /quick-migrate\b/i
 
 answer: ANSWER_LINE
@@ -133,6 +148,9 @@ COMMANDS = (
     "mmu",
     "migrate",
     "quick-migrate",
+    "network",
+    "vhd",
+    "snapshot",
     "answer",
 )
 
@@ -149,9 +167,9 @@ REQUESTED_STATE = {
 
 HELP: dict[str, str] = {
     "": "Commands: help, show, bios, bcdedit, reboot, role, vm, select, wmi, azman, access, run as, io, mmu, "
-    "migrate, quick-migrate, answer. Type 'help <command>' for details. Separate commands with new lines or ';'. "
-    'Quote names with spaces: "Start Virtual Machine".',
-    "show": "show host | vms | azman | bcd | bios | cluster — print part of the host's state.",
+    "migrate, quick-migrate, network, vhd, snapshot, answer. Type 'help <command>' for details. Separate commands "
+    'with new lines or \';\'. Quote names with spaces: "Start Virtual Machine".',
+    "show": "show host | vms | azman | bcd | bios | cluster | networks | disks — print part of the host's state.",
     "bios": "bios set virtualization on|off; bios set dep on|off; bios upgrade <version>. Settings apply at the "
     "next reboot.",
     "bcdedit": "bcdedit /set hypervisorlaunchtype auto|off — whether the boot loader launches the hypervisor.",
@@ -184,6 +202,13 @@ HELP: dict[str, str] = {
     "slower network shows as more passes and a longer blackout.",
     "quick-migrate": "quick-migrate <vm> to <node> [storage <MB/s>] — Quick Migration: save the VM, move its "
     "cluster group, restore it on the other node; the VM is down the whole time (2008 RTM and R2).",
+    "network": "network create <name> external|internal|private [nic <physical NIC>] [no-management-os]; "
+    "network connect <vm> to <network> [vlan <1-4094>]; network test <vm|host|physical> to <vm|host|physical> — "
+    "virtual networks and who can reach whom.",
+    "vhd": "vhd create <path> fixed|dynamic <GB>; vhd create <path> differencing parent <path>; "
+    "vhd attach <path> to <vm>; vhd write <MB> on <vm> — virtual hard disks and how their files grow.",
+    "snapshot": "snapshot take <vm> <name>; snapshot delete <vm> <name> — snapshots (.avhd files); a deleted "
+    "snapshot's files merge into the parent when the VM is shut down.",
     "answer": "answer <question id> <your answer> — answer one of the lab's questions.",
 }
 
@@ -449,6 +474,50 @@ class _Compile(Transformer[Token, Any]):
             action["storage_mb_s"] = float(storage)
         return action
 
+    def net_create(self, name: Token, kind: Token, nic: Token | None, no_mgmt: Token | None) -> dict[str, Any]:
+        self._tick()
+        action: dict[str, Any] = {"op": "net.create_switch", "name": _text(name), "kind": str(kind).lower()}
+        if nic is not None:
+            action["nic"] = _text(nic)
+        if no_mgmt is not None:
+            action["management_os"] = False
+        return action
+
+    def net_connect(self, vm: Token, switch: Token, vlan: Token | None) -> dict[str, Any]:
+        self._tick()
+        action: dict[str, Any] = {"op": "net.connect", "vm": _text(vm), "switch": _text(switch)}
+        if vlan is not None:
+            action["vlan_id"] = int(vlan)
+        return action
+
+    def net_reach(self, source: Token, dest: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "net.reach", "from": _text(source), "to": _text(dest)}
+
+    def vhd_create_sized(self, path: Token, kind: Token, size: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vhd.create", "path": _text(path), "type": str(kind).lower(), "size_gb": int(size)}
+
+    def vhd_create_child(self, path: Token, parent: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vhd.create", "path": _text(path), "type": "differencing", "parent": _text(parent)}
+
+    def vhd_attach(self, path: Token, vm: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vhd.attach", "vm": _text(vm), "path": _text(path)}
+
+    def vhd_write(self, mb: Token, vm: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vhd.write", "vm": _text(vm), "mb": int(mb)}
+
+    def snapshot_take(self, vm: Token, name: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vm.snapshot", "vm": _text(vm), "name": _text(name)}
+
+    def snapshot_delete(self, vm: Token, name: Token) -> dict[str, Any]:
+        self._tick()
+        return {"op": "vm.delete_snapshot", "vm": _text(vm), "name": _text(name)}
+
     def opt_dirty(self, value: Token) -> tuple[str, Any]:
         return ("dirty_mb_s", float(value))
 
@@ -476,6 +545,11 @@ def command_group(action: dict[str, Any]) -> str:
         "vm.state": "vm",
         "wmi.modify_system": "wmi",
         "quick_migrate": "quick-migrate",
+        "net.create_switch": "network",
+        "net.connect": "network",
+        "net.reach": "network",
+        "vm.snapshot": "snapshot",
+        "vm.delete_snapshot": "snapshot",
     }
     return groups.get(op, op.split(".")[0])
 
@@ -546,7 +620,9 @@ _TERMINAL_WORDS = {
     "VM_VERB": "a VM verb such as 'start'",
     "BACKUP_APP": "'dpm' or 'vss'",
     "QUICK_MIGRATE": "'quick-migrate'",
-    "SHOW_WHAT": "one of host, vms, azman, bcd, bios, cluster",
+    "SWITCH_KIND": "'external', 'internal' or 'private'",
+    "VHD_SIZED": "'fixed', 'dynamic' or 'differencing'",
+    "SHOW_WHAT": "one of host, vms, azman, bcd, bios, cluster, networks, disks",
     "ANSWER_LINE": "an answer",
     "SELECT_LINE": "a WQL query",
     "COMMA": "','",

@@ -39,6 +39,8 @@ SHOW_PARTS = {
     "bcd": ("host.bcd",),
     "bios": ("host.bios", "host.cpu"),
     "cluster": ("cluster",),
+    "networks": ("networks",),
+    "disks": ("disks",),
 }
 
 

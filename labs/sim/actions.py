@@ -67,6 +67,18 @@ Models
   {"op": "mmu.run", "mode": "shadow"|"slat", "tagged_tlb": true, "workload": "terminal-services"}
       One second of a memory-translation workload (name from mmu.WORKLOADS or a dict of fields).
 
+Virtual networks and disks (docs/sources.md#virtual-networks, #virtual-disks)
+  {"op": "net.create_switch", "name": "LAN", "kind": "external"|"internal"|"private", "nic": "NIC1",
+   "management_os": true}                          an external network needs a physical NIC
+  {"op": "net.connect", "vm": "web01", "switch": "LAN", "vlan_id": 20|null}
+  {"op": "net.reach", "from": "web01"|"host"|"physical", "to": ...}   reachable and why
+  {"op": "vhd.create", "path": "D:\\VMs\\web.vhd", "type": "fixed"|"dynamic"|"differencing",
+   "size_gb": 40, "parent": null}                   differencing takes a parent instead of a size
+  {"op": "vhd.attach", "vm": "web01", "path": ...}  while the VM is off
+  {"op": "vhd.write", "vm": "web01", "mb": 500}     a dynamic VHD or an .avhd grows
+  {"op": "vm.snapshot", "vm": "web01", "name": "before-patch"}   .avhd per VHD
+  {"op": "vm.delete_snapshot", "vm": "web01", "name": ...}        merged when the VM is off
+
 Bounds (checked by `validate`, InvalidParameter naming the field and the limit): every string at most
 4,096 characters (the console's cap); AzMan task, role and operation names at most 64 characters and
 descriptions 1,024 (azroles.h AZ_MAX_*); lists at most 64 names; io at most 2 MB per request; vm.define
@@ -140,6 +152,24 @@ SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     },
     "quick_migrate": {"vm": ((str,), True), "to": ((str,), True), "storage_mb_s": ((int, float, type(None)), False)},
     "mmu.run": {"mode": ((str,), True), "tagged_tlb": ((bool,), False), "workload": ((str, dict), False)},
+    "net.create_switch": {
+        "name": ((str,), True),
+        "kind": ((str,), True),
+        "nic": ((str, type(None)), False),
+        "management_os": ((bool,), False),
+    },
+    "net.connect": {"vm": ((str,), True), "switch": ((str,), True), "vlan_id": ((int, type(None)), False)},
+    "net.reach": {"from": ((str,), True), "to": ((str,), True)},
+    "vhd.create": {
+        "path": ((str,), True),
+        "type": ((str,), True),
+        "size_gb": ((int, type(None)), False),
+        "parent": ((str, type(None)), False),
+    },
+    "vhd.attach": {"vm": ((str,), True), "path": ((str,), True)},
+    "vhd.write": {"vm": ((str,), True), "mb": ((int,), True)},
+    "vm.snapshot": {"vm": ((str,), True), "name": ((str,), True)},
+    "vm.delete_snapshot": {"vm": ((str,), True), "name": ((str,), True)},
 }
 """Every op and its fields: (accepted JSON types, required)."""
 
@@ -206,8 +236,8 @@ def _check_bounds(op: str, action: dict[str, Any], at: Callable[[str], str]) -> 
         raise InvalidParameter(
             f"RequestedState is 0..{MAX_REQUESTED_STATE}, got {action['requested_state']}", path=at("requested_state")
         )
-    if op == "migrate":
-        for name in ("dirty_mb_s", "bandwidth_mb_s"):
+    if op in ("migrate", "quick_migrate"):
+        for name in ("dirty_mb_s", "bandwidth_mb_s", "storage_mb_s"):
             rate = action.get(name)
             if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_RATE_MB_S):
                 raise InvalidParameter(f"must be 0..{MAX_RATE_MB_S:,.0f} MB/s, got {rate!r}", path=at(name))
@@ -426,6 +456,16 @@ _HANDLERS: dict[str, Callable[[Host, dict[str, Any]], dict[str, Any]]] = {
     "quick_migrate": lambda h, a: h.quick_migrate(
         a["vm"], a["to"], None if a.get("storage_mb_s") is None else float(a["storage_mb_s"])
     ),
+    "net.create_switch": lambda h, a: h.net_create_switch(
+        a["name"], a["kind"], a.get("nic"), a.get("management_os", True)
+    ),
+    "net.connect": lambda h, a: h.net_connect(a["vm"], a["switch"], a.get("vlan_id")),
+    "net.reach": lambda h, a: h.net_reach(a["from"], a["to"]),
+    "vhd.create": lambda h, a: h.vhd_create(a["path"], a["type"], a.get("size_gb"), a.get("parent")),
+    "vhd.attach": lambda h, a: h.vhd_attach(a["vm"], a["path"]),
+    "vhd.write": lambda h, a: h.vhd_write(a["vm"], a["mb"]),
+    "vm.snapshot": lambda h, a: h.vm_snapshot(a["vm"], a["name"]),
+    "vm.delete_snapshot": lambda h, a: h.vm_delete_snapshot(a["vm"], a["name"]),
     "mmu.run": lambda h, a: h.mmu_run(a["mode"], a.get("tagged_tlb", True), a.get("workload", "terminal-services")),
 }
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import guests, migration, mmu
 from .azman import ADMINISTRATORS_GROUP, AzStore
+from .disks import Disks
 from .errors import (
     HardwareError,
     InvalidParameter,
@@ -33,6 +34,7 @@ from .errors import (
     SimError,
 )
 from .io import COUNTER_NAMES, IoTarget, perform_io
+from .network import MANAGEMENT_OS, PHYSICAL_NETWORK, Networks
 from .params import (
     HV_CPUID_INTERFACE_LEAF,
     HV_CPUID_INTERFACE_SIGNATURE,
@@ -157,6 +159,8 @@ class Host:
         for user, groups in self.scenario.users:
             self.users[user] = list(groups)
         self.azstore = AzStore.from_scenario(self.scenario.authorization, "authorization")
+        self.networks = Networks()
+        self.disks = Disks()
         self.nodes: dict[str, migration.Node] = {}
         self.vms_on_csv = False
         self.shared_storage = False
@@ -1011,6 +1015,18 @@ class Host:
         vm.vmwp_pid = None
         vm.channels = []
         vm.state = final
+        if final == STATE_OFF:
+            merged = self.disks.merge_on_shutdown(vm.name)
+            if merged:
+                self._emit(
+                    "vmms.exe",
+                    "user",
+                    "snapshot_merge",
+                    f"{vm.name} is off: VMMS merges the .avhd files of its deleted snapshots into the parent VHD "
+                    f"({', '.join(merged)}).",
+                    vm=vm.name,
+                    merged=merged,
+                )
 
     def shutdown_vm(self, name: str) -> dict[str, Any]:
         """Graceful shutdown through Msvm_ShutdownComponent.InitiateShutdown (needs the guest's shutdown IC)."""
@@ -1399,6 +1415,98 @@ class Host:
         out["to"] = to
         return out
 
+    # ------------------------------------------------------------ virtual networks and disks
+
+    def net_create_switch(self, name: str, kind: str, nic: str | None, management_os: bool) -> dict[str, Any]:
+        """Create an external, internal or private virtual network (docs/sources.md#virtual-networks)."""
+        self._require_vmms("create a virtual network")
+        switch = self.networks.create_switch(name, kind, nic, management_os)
+        where = {
+            "external": f"bound to the physical NIC {switch.nic}; the management OS "
+            + ("shares it through its own virtual NIC" if switch.management_os else "has no virtual NIC on it"),
+            "internal": "for the VMs and the management OS; not bound to a physical NIC",
+            "private": "for the VMs only: neither the management OS nor the physical network reach it",
+        }[switch.kind]
+        self._emit("vmms.exe", "user", "virtual_network", f"Virtual network {switch.name} ({switch.kind}) is "
+                   f"created, {where}.", switch=switch.name, switch_kind=switch.kind)
+        return {"switch": switch.to_dict()}
+
+    def net_connect(self, name: str, switch: str, vlan_id: int | None) -> dict[str, Any]:
+        """Connect a VM's network adapter to a virtual network, with an optional VLAN ID (1-4094)."""
+        vm = self.vm(name)
+        adapter = self.networks.connect(vm.name, switch, vlan_id)
+        vlan = f"VLAN ID {adapter.vlan_id}" if adapter.vlan_id is not None else "no VLAN ID (untagged)"
+        self._emit("vmms.exe", "user", "virtual_network", f"{vm.name}'s network adapter is connected to "
+                   f"{adapter.switch} with {vlan}.", vm=vm.name, switch=adapter.switch, vlan_id=adapter.vlan_id)
+        return {"adapter": adapter.to_dict()}
+
+    def net_reach(self, source: str, dest: str) -> dict[str, Any]:
+        """Whether two ends can talk: VM names, "host" (the management OS) or "physical" (the physical network)."""
+        ends = [e if e in (MANAGEMENT_OS, PHYSICAL_NETWORK) else self.vm(e, path).name
+                for e, path in ((source, "from"), (dest, "to"))]
+        reachable, reason = self.networks.reach(ends[0], ends[1])
+        self._emit("vmswitch.sys", "kernel", "network_reach", f"{ends[0]} -> {ends[1]}: "
+                   f"{'reachable' if reachable else 'not reachable'}: {reason}.", reachable=reachable)
+        return {"from": ends[0], "to": ends[1], "reachable": reachable, "reason": reason}
+
+    def vhd_create(self, path: str, vhd_type: str, size_gb: int | None, parent: str | None) -> dict[str, Any]:
+        """Create a fixed, dynamically expanding or differencing VHD (docs/sources.md#virtual-disks)."""
+        self._require_vmms("create a VHD")
+        disk = self.disks.create(path, vhd_type, size_gb, parent)
+        detail = {
+            "fixed": f"it takes its full {disk.size_gb} GB on the host's disk now",
+            "dynamic": f"it starts at {disk.file_mb} MB and grows as the guest writes, up to {disk.size_gb} GB",
+            "differencing": f"it records only changes against the read-only parent {disk.parent}",
+        }[disk.type]
+        self._emit("vmms.exe", "user", "vhd_create", f"{disk.path} is created as a {disk.type} VHD: {detail}.",
+                   path=disk.path, vhd_type=disk.type)
+        return {"vhd": disk.to_dict()}
+
+    def vhd_attach(self, name: str, path: str) -> dict[str, Any]:
+        """Attach a VHD to a VM that is off."""
+        vm = self.vm(name)
+        if vm.state != STATE_OFF:
+            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; attach an IDE disk while it is off",
+                               path="vm")
+        disk = self.disks.attach(vm.name, path)
+        self._emit("vmms.exe", "user", "vhd_attach", f"{disk.path} is attached to {vm.name}.", vm=vm.name)
+        return {"vhd": disk.to_dict()}
+
+    def vhd_write(self, name: str, mb: int) -> dict[str, Any]:
+        """Record `mb` MB written by a running VM: into its newest .avhd, or its VHD (a dynamic one grows)."""
+        vm = self.vm(name)
+        if vm.state != STATE_RUNNING:
+            raise InvalidState(f"{vm.name} is {STATE_LABELS.get(vm.state)}; only a running VM writes", path="vm")
+        disks = self.disks.write(vm.name, mb)
+        self._emit("vmwp.exe", "user", "vhd_write", f"{vm.name} writes {mb} MB into "
+                   f"{', '.join(d.path for d in disks)}.", vm=vm.name, mb=mb)
+        return {"vhds": [d.to_dict() for d in disks]}
+
+    def vm_snapshot(self, name: str, snapshot: str) -> dict[str, Any]:
+        """CreateVirtualSystemSnapshot: each VHD of the VM gets an .avhd differencing file it writes into."""
+        vm = self.vm(name)
+        created = self.disks.snapshot(vm.name, snapshot, self._new_guid())
+        self._emit("vmms.exe", "user", "snapshot", f"Snapshot {snapshot!r} of {vm.name}: "
+                   f"{', '.join(d.path for d in created)} created; the parent VHDs are read-only from now on.",
+                   vm=vm.name)
+        return {"snapshot": snapshot, "avhd": [d.to_dict() for d in created]}
+
+    def vm_delete_snapshot(self, name: str, snapshot: str) -> dict[str, Any]:
+        """RemoveVirtualSystemSnapshot: the .avhd files merge into the parent only when the VM is off (2008/R2)."""
+        vm = self.vm(name)
+        waiting = self.disks.delete_snapshot(vm.name, snapshot)
+        now = vm.state == STATE_OFF
+        merged = self.disks.merge_on_shutdown(vm.name) if now else []
+        self._emit("vmms.exe", "user", "snapshot_delete", f"Snapshot {snapshot!r} of {vm.name} is deleted; "
+                   + (f"{vm.name} is off, so its .avhd files merge now." if now else
+                      f"{vm.name} is running, so {', '.join(waiting) or 'its .avhd files'} merge when it is shut "
+                      "down (Windows Server 2008/R2)."), vm=vm.name)
+        return {"snapshot": snapshot, "merge_pending": [] if now else waiting, "merged": merged}
+
+    def _require_vmms(self, what: str) -> None:
+        if self.vmms_pid is None:
+            raise NotSupported(f"cannot {what}: VMMS is not running (install the Hyper-V role)", path="host")
+
     # ------------------------------------------------------------ state
 
     def invariants(self) -> list[str]:
@@ -1483,6 +1591,8 @@ class Host:
             "processes": processes,
             "vms": [vm.to_dict() for vm in self._sorted_vms()],
             "users": {user: list(groups) for user, groups in sorted(self.users.items())},
+            "networks": self.networks.to_dict(),
+            "disks": self.disks.to_dict(),
             "authorization": self.azstore.to_dict(),
             "jobs": len(self.jobs),
             "cluster": {

@@ -81,6 +81,21 @@ from labs.sim.actions import validate
         ),
         ("quick-migrate web to HV02", {"op": "quick_migrate", "vm": "web", "to": "HV02"}),
         (
+            "network create LAN external nic NIC1 no-management-os",
+            {"op": "net.create_switch", "name": "LAN", "kind": "external", "nic": "NIC1", "management_os": False},
+        ),
+        ("network connect web to LAN vlan 20", {"op": "net.connect", "vm": "web", "switch": "LAN", "vlan_id": 20}),
+        ("network test web to host", {"op": "net.reach", "from": "web", "to": "host"}),
+        ("vhd create a.vhd dynamic 40", {"op": "vhd.create", "path": "a.vhd", "type": "dynamic", "size_gb": 40}),
+        (
+            "vhd create b.vhd differencing parent a.vhd",
+            {"op": "vhd.create", "path": "b.vhd", "type": "differencing", "parent": "a.vhd"},
+        ),
+        ("vhd attach a.vhd to web", {"op": "vhd.attach", "vm": "web", "path": "a.vhd"}),
+        ("vhd write 500 on web", {"op": "vhd.write", "vm": "web", "mb": 500}),
+        ("snapshot take web before-patch", {"op": "vm.snapshot", "vm": "web", "name": "before-patch"}),
+        ("snapshot delete web before-patch", {"op": "vm.delete_snapshot", "vm": "web", "name": "before-patch"}),
+        (
             "Quick-Migrate web to HV02 storage 250",
             {"op": "quick_migrate", "vm": "web", "to": "HV02", "storage_mb_s": 250.0},
         ),
