@@ -180,6 +180,16 @@ def membership_add(klass: Class, user: User, via: str) -> bool:
     return created
 
 
+def membership_remove(klass: Class, user: User) -> bool:
+    """Take `user` out of `klass` (True if they were in it); their progress stays. The pacing cache is refreshed by
+    the post_delete signal."""
+    membership = Membership.objects.filter(klass=klass, user=user).first()
+    if membership is None:
+        return False
+    membership.delete()
+    return True
+
+
 MAX_INVITATIONS_PER_REQUEST = 500
 
 

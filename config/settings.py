@@ -192,6 +192,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-lab-runs": {"task": "labs.tasks.sweep_lab_runs", "schedule": 10.0},
     "sweep-gradebook-exports": {"task": "classes.tasks.sweep_gradebook_exports", "schedule": 60.0},
     "lti-purge-used-nonces": {"task": "lti.tasks.purge_used_nonces", "schedule": 3600.0},
+    "lti-sweep-scores": {"task": "lti.tasks.sweep_scores", "schedule": 60.0},
+    "lti-sync-rosters": {"task": "lti.tasks.sync_all_rosters", "schedule": 86400.0},
 }
 
 # --- Lab runs (see labs/services.py) ------------------------------------------------------------

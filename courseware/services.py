@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import User
-from courseware import grading
+from courseware import grading, signals
 from courseware.content import CourseSpec, Problem, course_read, lab_hooks
 from courseware.models import Course, CourseImage, Item, Lesson, Module, Progress, Quiz, QuizAttempt, item_path
 
@@ -446,6 +446,7 @@ def quiz_attempt_submit(attempt: QuizAttempt, data: QueryDict | dict[str, Any]) 
             progress.completed_at = now
         progress.last_activity_at = now
         progress.save()
+        signals.quiz_submitted.send(sender=QuizAttempt, attempt=attempt, progress=progress, submitted_at=now)
     attempt.submitted_at, attempt.answers, attempt.results = now, answers, results
     attempt.points, attempt.max_points, attempt.percent, attempt.passed = points, max_points, percent, passed
     return attempt, progress

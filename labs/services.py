@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core import ratelimit
-from labs import engine, notify
+from labs import engine, notify, signals
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
 log = logging.getLogger(__name__)
@@ -368,6 +368,9 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
             LabAction.objects.filter(attempt_id=run.attempt_id, seq=run.upto_seq).update(over_budget=True)
         if needs_progress:
             _record_progress(run.attempt, outcome)
+            signals.lab_check_scored.send(
+                sender=LabRun, run=run, points=outcome.points, passed=outcome.status == LabRun.Status.PASSED
+            )
         transaction.on_commit(lambda: notify.lab_run_finished(run.pk))
     for name, value in fields.items():
         setattr(run, name, value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from lti.models import Deployment, Identity, Platform, ToolKey
+from lti.models import Deployment, Identity, LmsClass, Platform, ResourceLink, ScoreOutbox, ToolKey
 
 
 class DeploymentInline(admin.TabularInline):
@@ -48,3 +48,32 @@ class IdentityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by launches, grade passback and roster syncs; staff look, they do not edit."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ResourceLink)
+class ResourceLinkAdmin(ReadOnlyAdmin):
+    list_display = ("resource_link_id", "platform", "context_id", "item", "lineitem_url", "updated_at")
+    list_filter = ("platform",)
+    search_fields = ("resource_link_id", "context_id")
+
+
+@admin.register(ScoreOutbox)
+class ScoreOutboxAdmin(ReadOnlyAdmin):
+    list_display = ("change", "learner", "score_given", "score_maximum", "status", "attempts", "next_attempt_at")
+    list_filter = ("status",)
+    search_fields = ("change", "learner__subject", "learner__user__username")
+
+
+@admin.register(LmsClass)
+class LmsClassAdmin(ReadOnlyAdmin):
+    list_display = ("klass", "platform", "context_id", "synced_at", "last_error")

@@ -109,3 +109,94 @@ class UsedNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class ResourceLink(models.Model):
+    """A link placed in an LMS course (resource_link id within a deployment), the item it opens, and where its
+    grades go (the AGS endpoints the platform sent in the launch)."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="links")
+    deployment_id = models.CharField(max_length=200)
+    resource_link_id = models.CharField(max_length=255)
+    context_id = models.CharField(max_length=255, blank=True)
+    item = models.ForeignKey("courseware.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ags_scopes = models.JSONField(default=list, blank=True)
+    lineitems_url = models.URLField(max_length=500, blank=True)
+    lineitem_url = models.URLField(max_length=500, blank=True, help_text="Found or created on the first score sent.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "deployment_id", "resource_link_id"], name="lti_resource_link_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name}: {self.resource_link_id}"
+
+
+class LinkLearner(models.Model):
+    """A learner who launched a link: their scores on its item go to its line item under their LMS user id."""
+
+    link = models.ForeignKey(ResourceLink, on_delete=models.CASCADE, related_name="learners")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=255, help_text="The learner's user id in the LMS (sub).")
+    # One sender at a time per learner and link, so their scores reach the LMS in the order they happened.
+    sending_lease = models.UUIDField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["link", "user"], name="lti_link_learner_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.link_id}"
+
+
+class ScoreOutbox(models.Model):
+    """One score change to send to the LMS, written in the same transaction as the change (so it is never lost),
+    sent in id order per learner and link, once (its `change` key is unique per learner and link)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        REJECTED = "rejected", "Rejected by the LMS"
+
+    learner = models.ForeignKey(LinkLearner, on_delete=models.CASCADE, related_name="outbox")
+    change = models.CharField(max_length=100, help_text="What changed, e.g. 'quiz-attempt:12' or 'lab-run:40'.")
+    score_given = models.FloatField()
+    score_maximum = models.FloatField()
+    activity_progress = models.CharField(max_length=20)
+    grading_progress = models.CharField(max_length=20, default="FullyGraded")
+    timestamp = models.DateTimeField(help_text="When the change happened: the LMS keeps the newest, ignores repeats.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["learner", "change"], name="lti_outbox_change_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="lti_outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.learner_id} ({self.status})"
+
+
+class LmsClass(models.Model):
+    """The class that mirrors an LMS course (context): its roster comes from the platform's NRPS."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="classes")
+    context_id = models.CharField(max_length=255)
+    klass = models.OneToOneField("classes.Class", on_delete=models.CASCADE, related_name="lms")
+    memberships_url = models.URLField(max_length=500, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "context_id"], name="lti_lms_class_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name}: {self.context_id}"

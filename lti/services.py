@@ -116,9 +116,16 @@ def _text(value: Any, limit: int) -> str:
 
 
 def identity_sign_in(platform: Platform, claims: dict[str, Any], now: datetime | None = None) -> User:
-    """The local account linked to (issuer, sub), created on first launch without a password.
+    """The local account linked to the launch's (issuer, sub), created on first launch without a password."""
+    return identity_provision(platform, claims, launched=True, now=now)
 
-    Name and email are taken from the claims when the platform sends them (and refreshed on every launch); an LMS
+
+def identity_provision(
+    platform: Platform, claims: dict[str, Any], launched: bool, now: datetime | None = None
+) -> User:
+    """The local account linked to (issuer, sub), created without a password if new (by a launch or a roster).
+
+    Name and email are taken from the claims when the platform sends them (and refreshed each time); an LMS
     teaching role makes the account an instructor (never the reverse: we do not demote on a learner launch
     elsewhere). Staff rights never come from an LMS.
     """
@@ -158,7 +165,8 @@ def identity_sign_in(platform: Platform, claims: dict[str, Any], now: datetime |
         changed.append("role")
     if changed:
         user.save(update_fields=sorted(set(changed)))
-    Identity.objects.filter(pk=identity.pk).update(last_launch_at=now, platform=platform)
+    if launched:
+        Identity.objects.filter(pk=identity.pk).update(last_launch_at=now, platform=platform)
     return user
 
 

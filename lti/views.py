@@ -11,17 +11,21 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pylti1p3.exception import LtiException, OIDCException
 
-from lti import keys, services, tool
+from classes.services import class_get_for_instructor
+from lti import ags, deep, keys, nrps, services, tool
 from lti.middleware import SESSION_FRAME_ORIGINS
-from lti.models import Platform
+from lti.models import LmsClass, Platform
 
 logger = logging.getLogger(__name__)
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id")
@@ -107,12 +111,48 @@ def launch(request: HttpRequest) -> HttpResponse:
         services.nonce_record(claims["iss"], str(claims.get("nonce", "")))
         platform = services.platform_for_claims(claims)
         message_type = claims.get(services.CLAIM_MESSAGE_TYPE)
-        if message_type != "LtiResourceLinkRequest":
+        if message_type == "LtiResourceLinkRequest":
+            target = services.target_resolve(claims.get(services.CLAIM_CUSTOM))
+        elif message_type == "LtiDeepLinkingRequest":
+            target = None
+            if not services.is_teaching(claims.get(services.CLAIM_ROLES)):
+                raise services.LaunchError("Only the course's instructors can add Hyper-V Lab activities to it.")
+            settings = claims.get(deep.CLAIM_DEEP_LINKING)
+            if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
+                raise services.LaunchError("The LMS did not say where to return the chosen activities.")
+        else:
             raise services.LaunchError(f"Hyper-V Lab does not handle “{message_type}” messages.")
-        target = services.target_resolve(claims.get(services.CLAIM_CUSTOM))
         user = services.identity_sign_in(platform, claims)
     except services.LaunchError as error:
         return refuse(request, str(error), 400, _unverified_platform(request))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_FRAME_ORIGINS] = platform.allowed_frame_origins
+    if target is None:
+        return deep.picker_start(request, platform, claims)
+    with transaction.atomic():
+        teaching = services.is_teaching(claims.get(services.CLAIM_ROLES))
+        ags.link_record(platform, claims, target.item, user, grade=not teaching)
+        lms_class = nrps.lms_class_for_launch(platform, claims, user, target.course)
+    if lms_class is not None:
+        messages.info(
+            request,
+            f"Your LMS course has a class here, “{lms_class.klass.title}”: its roster comes from the LMS; "
+            "its live dashboard and gradebook are under Classes.",
+        )
     return redirect(target.url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster(request: HttpRequest, class_id: int) -> HttpResponse:
+    """An LMS class's roster sync: when it last ran, what went wrong, and a button to sync now (instructors)."""
+    klass = class_get_for_instructor(request.user, class_id)
+    lms_class = LmsClass.objects.select_related("platform").filter(klass=klass).first()
+    if lms_class is None:
+        raise Http404("This class does not come from an LMS.")
+    if request.method == "POST":
+        transaction.on_commit(lambda: nrps.enqueue_sync(lms_class.pk))
+        messages.success(request, "The roster sync has started: reload this page in a moment.")
+        return redirect("lti:roster", class_id=klass.pk)
+    members = klass.memberships.count()
+    return render(request, "lti/roster.html", {"klass": klass, "lms_class": lms_class, "members": members})

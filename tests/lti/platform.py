@@ -35,6 +35,7 @@ from lti1p3platform.response import Response
 from lti1p3platform.score import UpdateScoreStatus
 from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
 
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 FILTERS = ("resourceLinkId", "tag", "resourceId")
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -194,7 +195,7 @@ class _Nrps(NamesRoleProvisioningService):
                 "given_name": person.given_name,
                 "family_name": person.family_name,
                 "email": person.email,
-                "status": "Active",
+                "status": self.platform.roster_status.get(person.user_id, "Active"),
             }
             for person in self.platform.roster
         ]
@@ -220,6 +221,9 @@ class LoopbackPlatform:
         self.roster: list[Person] = []
         self.deep_link_items: list[dict[str, t.Any]] = []
         self.down = False  # the LMS is unreachable: every service call answers 503
+        self.roster_status: dict[str, str] = {}  # user id -> NRPS status other than Active
+        self.registrations: list[dict[str, t.Any]] = []  # dynamic registration requests received
+        self.openid_issuer: str | None = None  # to publish a configuration whose issuer is not ours
         self.requests: list[str] = []
         self.tool_key_set: dict[str, t.Any] | None = None
         self._ids = itertools.count(1)
@@ -322,6 +326,10 @@ class LoopbackPlatform:
                 return 400, {"error": "unknown message or login hint"}, "application/json"
             data = _Launch(request, conf, self, message).lti_launch()
             return 200, data, "application/json"
+        if path == "/.well-known/openid-configuration":
+            return 200, self._openid_configuration(), "application/json"
+        if path == "/register":
+            return self._register(request)
         if self.down:
             return 503, {"error": "down for maintenance"}, "application/json"
         if path == "/token":
@@ -346,6 +354,28 @@ class LoopbackPlatform:
                 return self._reply(ags.handle_resp(ags.handle_create_lineitem))
             return self._reply(ags.handle_resp(ags.handle_get_lineitems))
         return 404, {"error": "not found"}, "application/json"
+
+    def _openid_configuration(self) -> dict[str, t.Any]:
+        return {
+            "issuer": self.openid_issuer or self.issuer,
+            "authorization_endpoint": self.url("/auth"),
+            "token_endpoint": self.url("/token"),
+            "jwks_uri": self.url("/jwks"),
+            "registration_endpoint": self.url("/register"),
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "loopback",
+                "version": "1.0",
+            },
+        }
+
+    def _register(self, request: _WsgiRequest) -> tuple[int, t.Any, str]:
+        """LTI-DR 1.0 registration endpoint: keep the tool's configuration, answer with its client id."""
+        body = request.json or {}
+        self.registrations.append({"authorization": request.headers.get("Authorization"), "body": body})
+        tool_config = dict(body.get(TOOL_CONFIGURATION) or {})
+        tool_config["deployment_id"] = self.deployment_id
+        answer = {**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool_config}
+        return 200, answer, "application/json"
 
     @staticmethod
     def _reply(response: Response) -> tuple[int, t.Any, str]:
