@@ -276,6 +276,7 @@ def scores_sweep(now: datetime | None = None) -> int:
         # A fresh row's own nudge is on its way; a retried row is due at its next_attempt_at.
         .filter(Q(attempts=0, created_at__lt=now - NUDGE_GRACE) | Q(attempts__gt=0, next_attempt_at__lte=now))
         .filter(Q(learner__sending_lease__isnull=True) | Q(learner__sending_since__lt=now - SENDER_STALE))
+        .order_by()
         .values_list("learner_id", flat=True)
         .distinct()
     )

@@ -195,3 +195,27 @@ def test_a_lab_check_sends_the_score_and_finishing_the_lab_completes_it(
         (lab.max_points, "Completed"),
     ]
     assert all(s["scoreMaximum"] == lab.max_points for s in lms.scores)
+
+
+def test_a_learner_who_never_came_from_an_lms_costs_one_query_per_score(
+    registered: Platform, lms: LoopbackPlatform, course: Course, alice: User, django_assert_num_queries: Any
+) -> None:
+    item_id = Quiz.objects.get(item__slug="basics-quiz").item_id
+    with django_assert_num_queries(1):
+        written = ags.scores_enqueue(
+            user_id=alice.pk, item_id=item_id, change="quiz-attempt:1", given=1, maximum=4, completed=True,
+            timestamp=timezone.now(),
+        )  # fmt: skip
+    assert written == 0
+
+
+def test_the_sweeper_nudges_each_queue_once_however_many_rows_wait(
+    registered: Platform, lms: LoopbackPlatform, course: Course
+) -> None:
+    user = launch_quiz(lms)
+    submit_quiz(user, WRONG)
+    submit_quiz(user, RIGHT)
+    assert ScoreOutbox.objects.count() == 2
+    with mock.patch("lti.tasks.send_scores.delay") as nudge:
+        assert ags.scores_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
+    nudge.assert_called_once_with(LinkLearner.objects.get(user=user).pk)
