@@ -28,6 +28,7 @@ from courseware.services import course_load
 from delivery.certificates import certificate_issue
 from labs import services as lab_services
 from labs.models import Lab, LabRun
+from lti.models import LmsClass, Platform
 from tests.classes.conftest import build_class_course, make_class
 from tests.labs.conftest import build_lab_course
 
@@ -95,6 +96,7 @@ ACCESS: dict[str, Row] = {
     "delivery:class_certificates": ("get", lambda w: [w["x"]], {}, TEACHERS),
     "delivery:certificate_issue": ("post", lambda w: [w["x"], w["alice"].pk], {}, TEACHERS),
     "delivery:certificate_revoke": ("post", lambda w: [w["x"], w["certificate"]], {"reason": "test"}, TEACHERS),
+    "lti:roster": ("get", lambda w: [w["x"]], {}, TEACHERS),  # class X mirrors an LMS course
     # Last: they change what the rows above read.
     "classes:reset": (
         "post", lambda w: [w["x"], w["alice"].pk, "quiz"], {"item": "basics-quiz", "reason": "test"}, TEACHERS,
@@ -142,6 +144,11 @@ def world(
     lab_a = Lab.objects.get(item__course=course_a, item__slug="io-trap-trace")
     run_a = _io_run(alice, lab_a)
     quiz = Quiz.objects.get(item__course=course_a, item__slug="basics-quiz")
+    lms = Platform.objects.create(
+        name="LMS", issuer="https://lms.test", client_id="c", auth_login_url="https://lms.test/auth",
+        auth_token_url="https://lms.test/token", key_set_url="https://lms.test/jwks",
+    )  # fmt: skip
+    LmsClass.objects.create(platform=lms, context_id="course-1", klass=x)
     return {
         "alice": alice,
         "course_a": course_a,
