@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from labs.sim.errors import InvalidParameter
+from labs.sim.params import SINGLE_VCPU, WINDOWS_2003_VISTA_MAX_VCPUS, WINDOWS_MAX_VCPUS
 
 __all__ = [
     "BACKUP_APPS",
@@ -84,12 +85,8 @@ GUEST_LABELS: dict[str, str] = {
     "linux-ic-2.1": "Linux with Integration Components v2.1 (2010)",
 }
 
-#: [mem] Virtual processors of Windows Server 2008 as a guest (docs/sources.md#guests: 1, 2 or 4); Windows Server
-#: 2003 SP2 and Vista SP1 take up to 2, which the kind's label says.
-WINDOWS_MAX_VCPUS = 4
-#: [mem] Virtual processors of Windows XP and Windows 2000 Server guests (docs/sources.md#guests), also assumed for
-#: a guest without Integration Services and for Linux IC v1.
-SINGLE_VCPU = 1
+# [mem] vCPU limits are named parameters in params.py (docs/sources.md#guests): Windows Server 2008 up to 4,
+# Windows Server 2003 SP2 and Vista SP1 up to 2 (the windows-enlightened kind's label says so), XP and 2000 Server 1.
 
 _LINUX_VSC_DRIVERS = ("vmbus", "storvsc", "blkvsc", "netvsc (RNDIS)")
 
@@ -162,9 +159,9 @@ _FEATURES: dict[str, GuestFeatures] = {
         max_vcpus=WINDOWS_MAX_VCPUS,
         ic_version="Windows Integration Services",
         supported_distributions=(
-            "Windows Server 2008 (1, 2 or 4 vCPUs)",
-            "Windows Server 2003 SP2 (1 or 2 vCPUs)",
-            "Windows Vista SP1 (1 or 2 vCPUs)",
+            f"Windows Server 2008 (up to {WINDOWS_MAX_VCPUS} vCPUs)",
+            f"Windows Server 2003 SP2 (up to {WINDOWS_2003_VISTA_MAX_VCPUS} vCPUs)",
+            f"Windows Vista SP1 (up to {WINDOWS_2003_VISTA_MAX_VCPUS} vCPUs)",
         ),
         drivers=("vmbus", "storvsc", "netvsc", "storflt", "integration services"),
         notes=(

@@ -212,6 +212,16 @@ STORVSC_PROTOCOL_VERSION: dict[str, str] = {"2008": "2.0", "2008 R2": "4.2"}
 VMBUS_VERSION: dict[str, str] = {"2008": "0.13", "2008 R2": "1.1"}
 """[mem] VMBus protocol version negotiated by InitiateContact (docs/sources.md#vmbus: WS2008 0.13, Win7/R2 1.1)."""
 
+WINDOWS_MAX_VCPUS = 4
+"""[mem] Virtual processors of a Windows Server 2008 guest (1, 2 or 4; docs/sources.md#guests)."""
+
+WINDOWS_2003_VISTA_MAX_VCPUS = 2
+"""[mem] Virtual processors of Windows Server 2003 SP2 and Windows Vista SP1 guests (docs/sources.md#guests)."""
+
+SINGLE_VCPU = 1
+"""[mem] Virtual processors of Windows XP and Windows 2000 Server guests (docs/sources.md#guests); also assumed for a
+guest without Integration Services and for Linux IC v1, for which no source gives a figure."""
+
 HV_CPUID_INTERFACE_LEAF = 0x40000001
 HV_CPUID_INTERFACE_SIGNATURE = "Hv#1"
 """[mem] How an enlightened guest detects Hyper-V: CPUID leaf 0x40000001 returns "Hv#1" (docs/sources.md#hypercalls)."""

@@ -204,3 +204,13 @@ def test_features_to_dict_is_json() -> None:
         d = features(kind).to_dict()
         json.dumps(d)
         assert d["kind"] == kind and isinstance(d["drivers"], list)
+
+
+def test_the_windows_vcpu_limits_are_named_parameters_and_the_labels_state_them() -> None:
+    from labs.sim import params
+
+    assert (params.WINDOWS_MAX_VCPUS, params.WINDOWS_2003_VISTA_MAX_VCPUS, params.SINGLE_VCPU) == (4, 2, 1)
+    win = features("windows-enlightened")
+    assert win.max_vcpus == params.WINDOWS_MAX_VCPUS
+    assert "Windows Server 2003 SP2 (up to 2 vCPUs)" in win.supported_distributions
+    assert features("windows-xp").max_vcpus == features("windows-2000-server").max_vcpus == params.SINGLE_VCPU
