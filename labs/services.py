@@ -25,7 +25,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, JSONField, Max, Min, Q, When
+from django.db.models import Case, F, JSONField, Max, Min, Q, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -171,10 +171,7 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
     if len(source.encode("utf-8", "surrogatepass")) > engine.MAX_INPUT_BYTES:
         raise ValueError(f"The input is longer than {engine.MAX_INPUT_BYTES:,} bytes.")
     lab_action_validate(action)
-    existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
-    if existing:
-        return Submission(existing, created=False)
-    try:
+    try:  # a token seen before (a double click) fails the unique constraint: the first submission is the record
         with transaction.atomic():
             locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
             seq = locked.action_count + 1
@@ -252,18 +249,18 @@ def lab_run_execute_next(run_id: int, recover: bool = False) -> LabRun | None:
         lease = _claim(run_id, now, pending=False)
         if lease is not None:
             return _execute_claimed(run_id, lease)
-    for _ in range(3):  # another worker may take the first candidate between the read and the claim
-        candidate = (
-            LabRun.objects.filter(status=LabRun.Status.PENDING)
-            .order_by("fair_at", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if candidate is None:
+    head = LabRun.objects.filter(status=LabRun.Status.PENDING).order_by("fair_at", "pk").values("pk")[:1]
+    for _ in range(3):  # another worker may claim the same head first: take the next one
+        lease = uuid.uuid4()
+        with transaction.atomic():
+            _claim_without_flush()
+            claimed = LabRun.objects.filter(pk=Subquery(head), status=LabRun.Status.PENDING).update(
+                status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
+            )
+        if claimed:
+            return _execute_claimed(None, lease)
+        if not LabRun.objects.filter(status=LabRun.Status.PENDING).exists():
             return None
-        lease = _claim(candidate, now, pending=True)
-        if lease is not None:
-            return _execute_claimed(candidate, lease)
     return None
 
 
@@ -289,21 +286,26 @@ def _claim(run_id: int, now: datetime, *, pending: bool) -> uuid.UUID | None:
     if pending:
         claimable |= Q(status=LabRun.Status.PENDING)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _claim_without_flush()
         claimed = LabRun.objects.filter(claimable, pk=run_id).update(
             status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
         )
     return lease if claimed else None
 
 
-def _execute_claimed(run_id: int, lease: uuid.UUID) -> LabRun | None:
-    run = (
-        LabRun.objects.select_related("attempt__lab__item", "attempt__user")
-        .defer("attempt__lab__manual_html", "attempt__lab__answer_key_html")
-        .get(pk=run_id)
+def _claim_without_flush() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _execute_claimed(run_id: int | None, lease: uuid.UUID) -> LabRun | None:
+    """Evaluate the run this worker claimed (found by its lease when the claim picked the head of the queue)."""
+    runs = LabRun.objects.select_related("attempt__lab__item", "attempt__user").defer(
+        "attempt__lab__manual_html", "attempt__lab__answer_key_html"
     )
+    run = runs.get(pk=run_id) if run_id is not None else runs.get(status=LabRun.Status.RUNNING, lease=lease)
+    run_id = run.pk
     if run.deliveries > MAX_DELIVERIES:
         return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
     fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS", 0)
