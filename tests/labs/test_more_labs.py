@@ -247,3 +247,39 @@ def _definition(slug: str) -> dict[str, Any]:
     _, lab = validate_lab_folder(SHIPPED_LABS / slug)
     assert lab is not None
     return lab.definition
+
+
+def _question(slug: str, question_id: str) -> dict[str, Any]:
+    _, lab = validate_lab_folder(SHIPPED_LABS / slug)
+    assert lab is not None
+    return next(q for q in lab.definition["questions"] if q["id"] == question_id)
+
+
+def test_the_quick_migration_answer_and_answer_key_are_what_the_simulator_computes() -> None:
+    from labs.sim.migration import MigrationRequest, QuickMigrationRequest, migrate, quick_migrate
+
+    quick = quick_migrate(QuickMigrationRequest("vm", 8192))
+    assert _question("live-migration", "quick-downtime")["answer"] == quick.downtime_seconds
+    key = (SHIPPED_LABS / "live-migration" / "answer-key.md").read_text()
+    assert f"**quick-downtime** {quick.downtime_seconds} s" in key
+    assert f"{quick.save_seconds} s to\n  save" in key or f"{quick.save_seconds} s to save" in key
+    slow = migrate(MigrationRequest("vm", 8192, 20.0, bandwidth_mb_s=60))
+    assert f"the night move needs {len(slow.passes)}" in key
+
+
+def test_the_slat_answer_key_table_is_what_the_simulator_computes() -> None:
+    from labs.sim import mmu
+
+    key = (SHIPPED_LABS / "slat-vs-shadow" / "answer-key.md").read_text()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in key.splitlines() if line.startswith("| ") and "," in line.split("|")[1]}
+    for label, cells in rows.items():
+        workload, mode, tagging = (part.strip() for part in label.split(","))
+        r = mmu.simulate("slat" if mode == "SLAT" else "shadow", tagging == "tagged", mmu.WORKLOADS[workload])
+        expected = [r.overhead_cpu_pct, r.hypervisor_cpu_pct, r.guest_walk_cpu_pct]
+        assert [float(c) for c in cells[:3]] == expected, label
+        assert int(cells[3].replace(",", "")) == r.vm_exits and int(cells[5]) == r.walk_refs_per_miss, label
+    assert len(rows) == 7
+    assert _question("slat-vs-shadow", "ts-slat-hypervisor-pct")["answer"] == mmu.simulate(
+        "slat", True, mmu.WORKLOADS["terminal-services"]
+    ).hypervisor_cpu_pct
