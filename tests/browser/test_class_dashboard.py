@@ -109,8 +109,10 @@ def test_every_class_page_passes_the_accessibility_audit(
     services.hand_raise(klass, alice, "Which VM is emulated?")
     quiz = Quiz.objects.get(item__course=course, item__slug="basics-quiz")
     cw_services.quiz_attempt_submit(cw_services.quiz_attempt_start(alice, quiz), {})
-    lab_services.lab_attempt_current(alice, Lab.objects.get(item__course=course))
+    attempt = lab_services.lab_attempt_current(alice, Lab.objects.get(item__course=course))
     gradebook.export_request(klass, ian)
+    services.invitations_create(klass, ["ghost@example.test"], ian)  # the manage page's pending invitations
+    services.invitations_create(make_class(ian, course, title="Second week"), ["alice"], ian)  # alice's to answer
     _sign_in(audited_page, "ian")
     for name, args in (
         ("classes:list", []),
@@ -121,6 +123,7 @@ def test_every_class_page_passes_the_accessibility_audit(
         ("classes:pacing", [klass.pk]),
         ("classes:manage", [klass.pk]),
         ("classes:notes", [klass.pk]),
+        ("classes:replay", [attempt.pk]),
     ):
         audited_page.goto(reverse(name, args=args))
     student_context = browser.new_context()
@@ -135,6 +138,8 @@ def test_every_class_page_passes_the_accessibility_audit(
             reverse("courseware:outline", args=[course.slug]),
         ):
             student.goto(url)
+            if url == reverse("classes:list"):
+                assert "invites you to join" in student.page.inner_text("main")
         assert "Opens when your instructor starts it" in student.page.inner_text("main")
         student.allow_status(403)  # the closed module's lesson is refused on purpose
         student.goto(reverse("courseware:lesson", args=[course.slug, "intro"]))
