@@ -11,6 +11,7 @@ Platform state lives in memory in this object; the server thread never touches t
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -209,7 +210,12 @@ class LoopbackPlatform:
     """One LMS with one registration of the tool (client id, deployment id)."""
 
     def __init__(
-        self, tool_base: str = "http://testserver", client_id: str = "tool-client-1", deployment_id: str = "dep-1"
+        self,
+        tool_base: str = "http://testserver",
+        client_id: str = "tool-client-1",
+        deployment_id: str = "dep-1",
+        host: str = "127.0.0.1",
+        html: bool = False,
     ) -> None:
         self.tool_base = tool_base
         self.client_id = client_id
@@ -225,10 +231,12 @@ class LoopbackPlatform:
         self.registrations: list[dict[str, t.Any]] = []  # dynamic registration requests received
         self.openid_issuer: str | None = None  # to publish a configuration whose issuer is not ours
         self.requests: list[str] = []
+        self.messages_urls: dict[str, str] = {}
         self.tool_key_set: dict[str, t.Any] | None = None
         self._ids = itertools.count(1)
         self._server = make_server("127.0.0.1", 0, self._app, WSGIServer, _QuietHandler)
-        self.base = f"http://127.0.0.1:{self._server.server_port}"
+        self.base = f"http://{host}:{self._server.server_port}"
+        self.html = html  # answer the authentication request with a self-posting form, as an LMS does
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -281,6 +289,12 @@ class LoopbackPlatform:
         self.lineitems[item_id] = data
         return data
 
+    def course_page_url(self, message: Message) -> str:
+        """An LMS course page showing the activity in an iframe, as Moodle's "Embed" or Canvas's default does."""
+        key = uuid.uuid4().hex
+        self.messages_urls[key] = self.login_initiation_url(message)
+        return self.url(f"/course/{key}")
+
     def login_initiation_url(self, message: Message) -> str:
         """The URL the LMS sends the browser to when someone clicks the link (third-party initiated login)."""
         hint = uuid.uuid4().hex
@@ -325,7 +339,11 @@ class LoopbackPlatform:
             if message is None or request.get_data.get("login_hint") != message.person.user_id:
                 return 400, {"error": "unknown message or login hint"}, "application/json"
             data = _Launch(request, conf, self, message).lti_launch()
+            if self.html:
+                return 200, _autopost_page(data), "text/html; charset=utf-8"
             return 200, data, "application/json"
+        if path.startswith("/course/"):
+            return 200, _course_page(self.messages_urls[path.rsplit("/", 1)[1]]), "text/html; charset=utf-8"
         if path == "/.well-known/openid-configuration":
             return 200, self._openid_configuration(), "application/json"
         if path == "/register":
@@ -393,6 +411,30 @@ class _PlatformLogin(OIDCLoginAbstract):
 
     def get_redirect(self, url: str) -> str:
         return url
+
+
+HEAD = '<meta charset="utf-8"><link rel="icon" href="data:,">'  # no /favicon.ico request to the platform
+
+
+def _course_page(login_url: str) -> bytes:
+    frame = html.escape(login_url)
+    return (
+        f'<!doctype html><html lang="en"><head>{HEAD}<title>Virtualisation 101</title></head>'
+        f'<body><main><h1>Virtualisation 101</h1><iframe title="Hyper-V Lab activity" src="{frame}" '
+        'width="1000" height="700"></iframe></main></body></html>'
+    ).encode()
+
+
+def _autopost_page(data: dict[str, t.Any]) -> bytes:
+    fields = "".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(str(data[name]))}">' for name in ("id_token", "state")
+    )
+    return (
+        f'<!doctype html><html lang="en"><head>{HEAD}<title>Launching</title></head><body><main>'
+        f'<form id="launch" method="post" action="{html.escape(data["launch_url"])}">{fields}'
+        '<button type="submit">Continue</button></form></main>'
+        "<script>document.getElementById('launch').submit();</script></body></html>"
+    ).encode()
 
 
 class _QuietHandler(WSGIRequestHandler):
