@@ -218,3 +218,11 @@ def test_my_certificates_query_count_is_pinned(
     # user, certificates, memberships, started courses, courses, totals, completed counts (session: cache)
     with django_assert_num_queries(7):  # type: ignore[operator]
         assert alice_client.get(url).status_code == 200
+
+
+def test_verification_page_query_count_is_pinned(
+    anon_client: Client, alice: User, ian: User, alice_in_class: Class, django_assert_num_queries: object
+) -> None:
+    certificate = certificates.certificate_issue(alice_in_class, alice, ian)
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        assert anon_client.get(reverse("delivery:verify", args=[certificate.code])).status_code == 200

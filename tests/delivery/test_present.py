@@ -83,3 +83,13 @@ def test_present_pages_query_count_is_pinned(
     # user, the lesson with its course, teaches_course (the session comes from the cache: cached_db)
     with django_assert_num_queries(3):  # type: ignore[operator]
         assert ian_client.get(url).status_code == 200
+
+
+def test_trace_presentation_query_count_is_pinned(
+    ian_client: Client, course: Course, klass: Class, django_assert_num_queries: object
+) -> None:
+    url = reverse("delivery:present_trace", args=[course.slug, "emulated"])
+    ian_client.get(url)
+    # user, the course, teaches_course (the session comes from the cache; the trace is computed once per process)
+    with django_assert_num_queries(3):  # type: ignore[operator]
+        assert ian_client.get(url).status_code == 200
