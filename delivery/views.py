@@ -68,6 +68,7 @@ def _deck_context(item: Item) -> dict[str, Any]:
         "lesson": lesson,
         "slides": slides,
         "count": len(slides),
+        "has_slide_notes": any(slide.get("notes_html") for slide in slides),
         "channel": f"hvlab-present:{item.course.slug}:{item.slug}",
     }
 

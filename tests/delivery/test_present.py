@@ -57,6 +57,14 @@ def test_presenter_view_has_notes_timer_and_next(ian_client: Client, course: Cou
     assert "SLIDE-NOTES-SECRET" in html and "INLINE-NOTES-SECRET" in html
     assert 'data-minutes="5"' in html and "of 5:00 planned" in html
     assert "End of the lesson" in html
+    assert "pv-lesson-notes" not in html, "this lesson has no instructor_notes"
+
+
+def test_presenter_view_opens_the_lesson_notes_when_no_slide_has_notes(
+    ian_client: Client, course: Course, klass: Class
+) -> None:
+    html = ian_client.get(reverse("delivery:presenter", args=[course.slug, "intro"])).content.decode()
+    assert '<details class="pv-lesson-notes" open>' in html and "NOTES-SECRET-INTRO" in html
 
 
 def test_lesson_page_offers_present_to_trainers_only(
