@@ -171,13 +171,12 @@ def _kb(nbytes: int) -> str:
 
 
 def _app_enter(run: _Run, op_kind: str, nbytes: int, what: str) -> None:
-    verb = (
-        "WriteFile"
-        if what == "file" and op_kind == "write"
-        else "ReadFile"
-        if what == "file"
-        else ("send" if op_kind == "write" else "recv")
-    )
+    if what != "file":
+        verb = "send" if op_kind == "write" else "recv"
+    elif run.t.linux:  # a Linux application calls the POSIX write()/read(), not the Win32 API
+        verb = "write()" if op_kind == "write" else "read()"
+    else:
+        verb = "WriteFile" if op_kind == "write" else "ReadFile"
     noun = "a file" if what == "file" else "the network"
     direction = "write" if op_kind == "write" else "read"
     prep = "to" if op_kind == "write" else "from"

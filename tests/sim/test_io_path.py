@@ -225,3 +225,14 @@ def test_one_crossings_model_the_arithmetic_states_what_the_trace_counts() -> No
     assert a["root_user_transitions"] == c["root_user_transitions"] == 88
     assert a["vmwp_round_trips"] == c["vmwp_round_trips"] == 44
     assert "seed" not in a["note"].lower()
+
+
+@pytest.mark.parametrize(
+    ("guest", "write", "read"),
+    [("linux-ic-2.1", "write()", "read()"), ("windows-enlightened", "WriteFile", "ReadFile")],
+)
+def test_the_application_calls_its_own_systems_file_api(guest: str, write: str, read: str) -> None:
+    for op_kind, verb in (("write", write), ("read", read)):
+        first = io_report(guest, op_kind, 4 * KB)["events"][0]["summary"]
+        assert f"({verb})" in first, first
+    assert "WriteFile" not in io_report("linux-ic-2.1", "write", 4 * KB)["events"][1]["summary"]
