@@ -193,6 +193,8 @@ MAX_RATE_MB_S = 1_000_000.0
 """model: a migration's dirty rate or bandwidth above 1 TB/s is no longer a host (and must be finite)."""
 MAX_WORKLOAD_RATE = 10**9
 """model: an mmu workload field above a billion per second (or MB) is no longer a host."""
+MAX_INTEGER = 2**63 - 1
+"""Largest whole number in any field: WMI's integers are at most 64 bits."""
 MAX_REQUESTED_STATE = 0xFFFF
 """RequestStateChange's RequestedState is a uint16 (WMI Msvm_ComputerSystem)."""
 
@@ -219,6 +221,8 @@ def _check_bounds(op: str, action: dict[str, Any], at: Callable[[str], str]) -> 
         texts = value if isinstance(value, list) else [value]
         if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
             raise InvalidParameter(f"at most {MAX_LIST_ITEMS} names, got {len(value)}", path=at(name))
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            raise InvalidParameter(f"at most {MAX_INTEGER:,} (a 64-bit WMI integer)", path=at(name))
         limit, why = NAME_LIMITS.get((op, name), (MAX_TEXT_CHARS, "the console's 4 KB cap"))
         for text in texts:
             if isinstance(text, str) and len(text) > limit:

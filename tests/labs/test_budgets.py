@@ -58,6 +58,8 @@ def test_the_reported_huge_write_is_refused_by_the_console_with_the_limit() -> N
         ({"op": "vm.state", "vm": "v", "requested_state": 70000}, "requested_state"),
         ({"op": "migrate", "vm": "v", "to": "HV02", "dirty_mb_s": float("inf")}, "dirty_mb_s"),
         ({"op": "wmi.query", "wql": "select * from Msvm_ComputerSystem " + "x" * 5000}, "wql"),
+        ({"op": "quick_migrate", "vm": "v", "to": "HV02", "storage_mb_s": float("inf")}, "storage_mb_s"),
+        ({"op": "vhd.write", "vm": "v", "mb": 10**40}, "mb"),
     ],
 )
 def test_the_simulator_refuses_inputs_no_real_host_would_take(action: dict[str, Any], path: str) -> None:
