@@ -301,7 +301,8 @@ def _claim_without_flush() -> None:
 
 def _execute_claimed(run_id: int | None, lease: uuid.UUID) -> LabRun | None:
     """Evaluate the run this worker claimed (found by its lease when the claim picked the head of the queue)."""
-    runs = LabRun.objects.select_related("attempt__lab__item", "attempt__user").defer(
+    # The item and the learner are read only when a check records progress.
+    runs = LabRun.objects.select_related("attempt__lab").defer(
         "attempt__lab__manual_html", "attempt__lab__answer_key_html"
     )
     run = runs.get(pk=run_id) if run_id is not None else runs.get(status=LabRun.Status.RUNNING, lease=lease)
