@@ -236,6 +236,8 @@ AXES_VERBOSE = False
 # Sign-ups per client address (a classroom behind one NAT address may need more): every POST counts.
 SIGNUP_LIMIT = env_int("SIGNUP_LIMIT", 10, minimum=1, maximum=10_000)
 SIGNUP_WINDOW_MINUTES = env_int("SIGNUP_WINDOW_MINUTES", 10, minimum=1, maximum=24 * 60)
+# Proxies in front of the app that append the client's address to X-Forwarded-For (0: none, use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 # --- Internationalisation, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -26,7 +26,14 @@ def hit(key: str, window_seconds: int) -> int:
 
 
 def client_address(request: object) -> str:
-    """The client's address as the web server saw it (REMOTE_ADDR; a proxy in front must set it, e.g. gunicorn's
-    --forwarded-allow-ips with the proxy's X-Forwarded-For handled by the proxy)."""
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the outermost of them
+    appended to X-Forwarded-For (entries further left are whatever the client sent, so they are never trusted)."""
+    from django.conf import settings
+
     meta = getattr(request, "META", {})
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies:
+        forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
     return str(meta.get("REMOTE_ADDR") or "unknown")

@@ -69,3 +69,16 @@ def test_fresh_accounts_do_not_buy_fresh_join_code_attempts() -> None:
             guesses += 1
         client.post(reverse("logout"))
     assert guesses == 2 * JOIN_FAILURE_LIMIT
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted_and_a_forged_one_is_not() -> None:
+    from django.test import RequestFactory
+
+    from core.ratelimit import client_address
+
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_address(request) == "10.0.0.1"
+    with override_settings(TRUSTED_PROXY_COUNT=1):
+        assert client_address(request) == "203.0.113.7"  # what our proxy saw, not what the client claimed
+    with override_settings(TRUSTED_PROXY_COUNT=3):
+        assert client_address(request) == "10.0.0.1"  # fewer entries than proxies: not trustworthy
