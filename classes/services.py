@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -93,16 +93,10 @@ def teaches_course(user: Any, course_id: int) -> bool:
 
 
 def lab_attempt_get_for_instructor(user: Any, attempt_id: int) -> LabAttempt:
-    """A lab attempt an instructor may replay: the student is in one of the user's classes for that course (staff:
-    any attempt); 404 otherwise."""
-    attempts = LabAttempt.objects.select_related("lab__item__course", "user")
-    if not getattr(user, "is_staff", False):
-        attempts = attempts.filter(
-            user__class_memberships__klass__instructors=user,
-            user__class_memberships__klass__course=F("lab__item__course"),
-        )
-    found = attempts.filter(pk=attempt_id).first()
-    if found is None:
+    """A lab attempt `user` may replay: core.access decides (staff; an instructor of a class of that course that the
+    student is in); 404 otherwise."""
+    found = LabAttempt.objects.select_related("lab__item__course", "user").filter(pk=attempt_id).first()
+    if found is None or not access.may_see_work(user, found.user_id, found.lab.item.course_id):
         raise Http404("No such lab attempt in your classes.")
     return found
 
