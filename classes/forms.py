@@ -16,7 +16,8 @@ class DateInput(forms.DateInput):
 
 
 class ClassForm(forms.ModelForm):
-    course = forms.ModelChoiceField(queryset=Course.objects.all(), empty_label=None)
+    course = forms.ModelChoiceField(queryset=Course.objects.order_by("title"), empty_label=None)
+    course.label_from_instance = lambda course: course.title  # type: ignore[method-assign]  # titles, not slugs
 
     class Meta:
         model = Class

@@ -35,3 +35,7 @@ class Command(BaseCommand):
             user.save()
             verb = "Created" if created else "Reset"
             self.stdout.write(f"{verb} {role:<10} username: {username:<16} password: {password}")
+        self.stdout.write(
+            "The password is shown here only (it is not stored anywhere readable): note it, or run createdemo again "
+            "(or with --password) to set a new one."
+        )
