@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -224,15 +224,25 @@ def lesson_mark_complete(user: User, item: Item) -> Progress:
 
 
 def progress_record_lab_completed(user: User, item: Item, points: float, max_points: float) -> Progress:
-    """Record a completed lab run for `user` on a lab item: keeps the best score (points of max_points, percent).
+    """Record a passed lab check for `user`: see progress_record_lab_check."""
+    return progress_record_lab_check(user, item, points, max_points, passed=True)
 
-    Called by the labs app; counts one attempt per call. Raises ValueError for a non-lab item or bad points.
+
+def progress_record_lab_check(user: User, item: Item, points: float, max_points: float, passed: bool) -> Progress:
+    """Record one graded "Check my work" of a lab for `user`: THE definition of a lab's score.
+
+    The score is the best check over all the learner's attempts, partial points counted (points of max_points,
+    and the percent); a passed check completes the item, a failed one leaves it in progress. Every page that shows
+    a lab score (lab page, My progress, outline, dashboard, drill-down, gradebook, CSV) reads this row.
+    Counts one check per call. Raises ValueError for a non-lab item or bad points.
     """
     if item.kind != Item.Kind.LAB:
         raise ValueError(f"item {item.slug!r} is a {item.kind}, not a lab")
     if max_points < 0 or points < 0 or points > max_points:
         raise ValueError(f"points must be between 0 and max_points, got {points} of {max_points}")
     percent = 100.0 if max_points == 0 else round(100.0 * points / max_points, 2)
+    if not passed and max_points == 0:
+        percent = 0.0
     now = timezone.now()
     with transaction.atomic():
         progress = _progress_locked(user.pk, item, now)
@@ -240,7 +250,7 @@ def progress_record_lab_completed(user: User, item: Item, points: float, max_poi
         if progress.score_percent is None or percent > progress.score_percent:
             progress.score_percent = percent
             progress.best_points = points
-        if progress.status != Progress.Status.COMPLETED:
+        if passed and progress.status != Progress.Status.COMPLETED:
             progress.status = Progress.Status.COMPLETED
             progress.completed_at = now
         progress.last_activity_at = now
@@ -252,6 +262,14 @@ def progress_record_lab_completed(user: User, item: Item, points: float, max_poi
 class ItemState:
     item: Item
     progress: Progress | None
+    max_points: float | None = None  # quizzes and labs, when the caller asked for points (My progress)
+
+    @property
+    def best_points(self) -> float | None:
+        """The item's score as every page shows it: best points so far (partial points counted), or None."""
+        if self.progress is None or self.progress.score_percent is None:
+            return None
+        return self.progress.best_points
 
     @property
     def status(self) -> str:
@@ -311,9 +329,12 @@ class CourseState:
         return any(state.progress for module in self.modules for state in module.items)
 
 
-def _course_states(user: User | None, courses: list[Course]) -> list[CourseState]:
+def _course_states(user: User | None, courses: list[Course], with_points: bool = False) -> list[CourseState]:
     by_id = {course.pk: CourseState(course=course) for course in courses}
     items = Item.objects.filter(course__in=by_id, archived=False, module__archived=False).select_related("module")
+    if with_points:
+        # The quiz's and the lab's max points in the same query (Item's reverse one-to-ones; no labs import).
+        items = items.annotate(quiz_max=F("quiz__max_points"), lab_max=F("lab__max_points"))
     progress: dict[int, Progress] = {}
     if user is not None and user.is_authenticated:
         progress = {p.item_id: p for p in Progress.objects.filter(user=user, item__course__in=by_id)}
@@ -324,7 +345,11 @@ def _course_states(user: User | None, courses: list[Course]) -> list[CourseState
         if module_state is None:
             module_state = modules[item.module_id] = ModuleState(module=item.module)
             by_id[item.course_id].modules.append(module_state)
-        module_state.items.append(ItemState(item=item, progress=progress.get(item.pk)))
+        max_points = None
+        if with_points and item.kind in (Item.Kind.QUIZ, Item.Kind.LAB):
+            value = item.quiz_max if item.kind == Item.Kind.QUIZ else item.lab_max  # type: ignore[attr-defined]
+            max_points = float(value or 0)
+        module_state.items.append(ItemState(item=item, progress=progress.get(item.pk), max_points=max_points))
     for state in by_id.values():
         state.modules.sort(key=lambda module: module.module.position)
         state.continue_item = _continue_item(state)
@@ -332,20 +357,8 @@ def _course_states(user: User | None, courses: list[Course]) -> list[CourseState
 
 
 def _continue_item(state: CourseState) -> ItemState | None:
-    """Where to continue: the item touched last if unfinished, else the next unfinished item after it."""
-    ordered = [item for module in state.modules for item in module.items]
-    if not ordered:
-        return None
-    touched = [index for index, item in enumerate(ordered) if item.progress]
-    if not touched:
-        return ordered[0]
-    last = max(touched, key=lambda index: ordered[index].progress.last_activity_at)  # type: ignore[union-attr]
-    if not ordered[last].completed:
-        return ordered[last]
-    for candidate in ordered[last + 1 :] + ordered[:last]:
-        if not candidate.completed:
-            return candidate
-    return None
+    """Where to continue: the first unfinished item in course order (None when every item is completed)."""
+    return next((item for module in state.modules for item in module.items if not item.completed), None)
 
 
 def progress_for_course(user: User | None, course: Course) -> CourseState:
@@ -355,7 +368,7 @@ def progress_for_course(user: User | None, course: Course) -> CourseState:
 
 def progress_for_user(user: User) -> list[CourseState]:
     """Every course with `user`'s progress, for the My progress page (3 queries whatever the size)."""
-    return _course_states(user, list(Course.objects.all()))
+    return _course_states(user, list(Course.objects.all()), with_points=True)
 
 
 # --- Quizzes -----------------------------------------------------------------------------------------------------

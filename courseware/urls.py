@@ -10,6 +10,7 @@ urlpatterns = [
     path("courses/<slug:course>/lessons/<slug:lesson>/", views.lesson, name="lesson"),
     path("courses/<slug:course>/lessons/<slug:lesson>/complete", views.lesson_complete, name="lesson_complete"),
     path("courses/<slug:course>/quizzes/<slug:quiz>/", views.quiz, name="quiz"),
+    path("courses/<slug:course>/quizzes/<slug:quiz>/start", views.quiz_start, name="quiz_start"),
     path(
         "courses/<slug:course>/quizzes/<slug:quiz>/attempts/<int:attempt_id>/submit",
         views.quiz_submit,

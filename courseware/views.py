@@ -65,8 +65,8 @@ def outline(request: HtmxHttpRequest, course: str) -> HttpResponse:
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     item = caching.lesson_item(course, lesson)
     require_open(request.user, item)
+    # Reading changes nothing (a GET never writes): "Mark as complete" is the POST that records progress.
     progress = Progress.objects.filter(user=request.user, item=item).first()
-    progress = services.lesson_visit(request.user, item, progress)
     neighbours = item.lesson.neighbours
     return render(
         request,
@@ -125,24 +125,36 @@ def _quiz_context(
 @login_required
 @require_GET
 def quiz(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
-    """Resume the open attempt, start one (first visit or ?retry=1), or show the latest result."""
+    """Resume the open attempt or show the latest result; with no attempt yet, a "Start the quiz" button (a GET
+    never creates an attempt: starting one is the POST below)."""
     item = _get_item(course, quiz, Item.Kind.QUIZ, "quiz")
     require_open(request.user, item)
     quiz_obj = item.quiz
-    user = request.user
-    progress = Progress.objects.filter(user=user, item=item).first()
-    latest = QuizAttempt.objects.filter(user=user, quiz=quiz_obj, archived_at__isnull=True).order_by("-number").first()
-    attempt = latest
-    wants_new = latest is None or (latest.submitted_at is not None and request.GET.get("retry") == "1")
-    error = ""
-    if wants_new:
-        try:
-            attempt = services.quiz_attempt_start(user, quiz_obj)
-        except services.AttemptsUsedUpError as exc:
-            error = str(exc)
+    progress = Progress.objects.filter(user=request.user, item=item).first()
+    live = QuizAttempt.objects.filter(user=request.user, quiz=quiz_obj, archived_at__isnull=True)
+    attempt = live.order_by("-number").first()
     context = _quiz_context(request, item, quiz_obj, attempt, progress)
-    context["error"] = error
+    context["error"] = ""
     return render(request, "courseware/quiz.html", context)
+
+
+@login_required
+@require_POST
+def quiz_start(request: HtmxHttpRequest, course: str, quiz: str) -> HttpResponse:
+    """Start an attempt (the first, or "Try again" after a submitted one); the open attempt if there is one."""
+    item = _get_item(course, quiz, Item.Kind.QUIZ, "quiz")
+    require_open(request.user, item)
+    live = QuizAttempt.objects.filter(user=request.user, quiz=item.quiz, archived_at__isnull=True)
+    latest = live.order_by("-number").first()
+    if latest is None or latest.submitted_at is not None:
+        try:
+            services.quiz_attempt_start(request.user, item.quiz)
+        except services.AttemptsUsedUpError as exc:
+            progress = Progress.objects.filter(user=request.user, item=item).first()
+            context = _quiz_context(request, item, item.quiz, latest, progress)
+            context["error"] = str(exc)
+            return render(request, "courseware/quiz.html", context, status=409)
+    return _see_other(reverse("courseware:quiz", args=[course, quiz]))
 
 
 @login_required

@@ -381,15 +381,17 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
 
 
 def _record_progress(attempt: LabAttempt, outcome: engine.Outcome) -> None:
-    from courseware.services import progress_record_lab_completed
+    from courseware.services import progress_record_lab_check
 
     lab = attempt.lab
     LabAttempt.objects.filter(pk=attempt.pk, best_points__lt=outcome.points).update(best_points=outcome.points)
-    if outcome.status == LabRun.Status.PASSED:
+    passed = outcome.status == LabRun.Status.PASSED
+    if passed:
         LabAttempt.objects.filter(pk=attempt.pk, status=LabAttempt.Status.ACTIVE).update(
             status=LabAttempt.Status.COMPLETED, completed_at=timezone.now()
         )
-        progress_record_lab_completed(attempt.user, lab.item, outcome.points, lab.max_points)
+    # Every graded check counts, failed ones too: partial points are the learner's score until a better check.
+    progress_record_lab_check(attempt.user, lab.item, min(outcome.points, lab.max_points), lab.max_points, passed)
 
 
 # --- Recovery ------------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from core import access
 from core.access import require_open
 from core.http import HtmxHttpRequest
-from labs import console, engine, notify, services
+from courseware.models import Progress
+from labs import console, engine, feedback, notify, services
 from labs.models import Lab, LabAttempt, LabRun
 
 RUNS_SHOWN = 30
@@ -57,8 +58,40 @@ def _runs_response(
     request: HtmxHttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
 ) -> HttpResponse:
     """The htmx answer to a submission: the new runs for the log, and fresh tokens for every form on the page."""
-    context = {"runs": runs, "help_texts": help_texts, "fresh_tokens": _fresh_tokens(attempt.lab), "attempt": attempt}
+    context = {
+        "runs": runs,
+        "help_texts": help_texts,
+        "fresh_tokens": _fresh_tokens(attempt.lab),
+        "attempt": attempt,
+        "any_terminal": any(run.is_terminal for run in runs),
+    }
     return render(request, "labs/_console_response.html", context)
+
+
+@login_required
+@require_GET
+def attempt_panels(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
+    """Out-of-band updates for the panels beside the console, asked for once a run has finished: the score, each
+    check's result, and the Authorization Manager store with its scope lists."""
+    attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
+    return render(request, "labs/_run_oob.html", {"panels": _panels(attempt), "attempt": attempt})
+
+
+def _panels(attempt: LabAttempt) -> dict[str, Any]:
+    """What the panels beside the console show after a run: score, each check's result, the AzMan store."""
+    lab = attempt.lab
+    definition = engine.substitute(lab.definition, attempt.params)
+    last_check = (
+        attempt.runs.filter(kind=LabRun.Kind.CHECK, status__in=LabRun.TERMINAL).order_by("-created_at", "-pk").first()
+    )
+    return {
+        "lab": lab,
+        "definition": definition,
+        "score": Progress.objects.filter(user_id=attempt.user_id, item_id=lab.item_id).first(),
+        "checks": _check_rows(attempt, definition, last_check),
+        "state": _latest_state(attempt) if lab.definition.get("azman_form") else None,
+        "scope_fields": ("az-task-scope", "az-role-scope", "az-assign-scope"),
+    }
 
 
 def _lab_for(course: str, lab: str) -> Lab:
@@ -84,43 +117,87 @@ def _latest_state(attempt: LabAttempt) -> dict[str, Any] | None:
     return run.result.get("state") if run else None
 
 
+def _state_of(runs: list[LabRun]) -> dict[str, Any] | None:
+    """The host state after the newest evaluated run among those shown (no query)."""
+    run = next((r for r in runs if r.status in (LabRun.Status.PASSED, LabRun.Status.FAILED)), None)
+    return run.result.get("state") if run else None
+
+
 def _operation_names() -> list[str]:
     from labs.sim.azman import OPERATIONS
 
     return [OPERATIONS[key] for key in sorted(OPERATIONS)]
 
 
-def _lab_context(request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, **extra: Any) -> dict[str, Any]:
+def _lab_context(
+    request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, read_only: bool = False, **extra: Any
+) -> dict[str, Any]:
     definition = engine.substitute(lab.definition, attempt.params)
-    last_check = attempt.runs.filter(kind=LabRun.Kind.CHECK).order_by("-created_at", "-pk").first()
-    checks = []
-    for check in definition.get("checks", []):
-        ladder = check.get("hints", [])
-        used = int(attempt.hints_used.get(check["id"], 0))
-        checks.append({**check, "revealed": ladder[:used], "more": used < len(ladder)})
+    runs = list(_recent_runs(attempt))
+    last_check = next((run for run in runs if run.kind == LabRun.Kind.CHECK and run.is_terminal), None)
     context = {
         "lab": lab,
         "course": lab.item.course,
         "attempt": attempt,
+        "read_only": read_only,
         "definition": definition,
         "manual_html": engine.substitute_html(lab.manual_html, attempt.params),
         "tasks_html": [engine.substitute_html(t, attempt.params) for t in lab.definition.get("tasks_html", [])],
-        "runs": _recent_runs(attempt),
+        "runs": runs,
         "last_check": last_check,
-        "checks": checks,
-        "state": _latest_state(attempt),
+        "checks": _check_rows(attempt, definition, last_check),
+        "state": _state_of(runs) if lab.definition.get("azman_form") else None,
         "source": "",
         "console_error": None,
         "help_text": None,
         "is_instructor": getattr(request.user, "is_instructor", False),
         "operations": _operation_names() if lab.definition.get("azman_form") else [],
-        "help_action": access.help_action(request.user, lab.item.course_id),
+        "help_action": None if read_only else access.help_action(request.user, lab.item.course_id),
         "azman_definition_forms": (("task", "task definition"), ("role", "role definition")),
         "token_ids": TOKEN_IDS,
         "tokens": {token_id: uuid.uuid4() for token_id in TOKEN_IDS},
+        "attempts": list(LabAttempt.objects.filter(user=attempt.user, lab=lab).order_by("-number")),
+        "score": Progress.objects.filter(user=attempt.user, item=lab.item).first(),
     }
     context.update(extra)
     return context
+
+
+def _check_rows(attempt: LabAttempt, definition: dict[str, Any], last_check: LabRun | None) -> list[dict[str, Any]]:
+    """Every check of the lab with its hints and, beside it, the latest "Check my work" result in plain words."""
+    results = {c.get("id"): c for c in (last_check.result.get("checks", []) if last_check else [])}
+    action_runs: dict[int, LabRun] = {}
+    if last_check is not None and any(not c.get("passed") for c in results.values()):
+        for run in attempt.runs.filter(kind=LabRun.Kind.ACTION, status=LabRun.Status.PASSED).select_related("action"):
+            if run.action is not None:
+                action_runs[run.action.seq] = run
+    questions = {str(q.get("id")): str(q.get("prompt", "")) for q in definition.get("questions", [])}
+    rows = []
+    for check in definition.get("checks", []):
+        ladder = check.get("hints", [])
+        used = int(attempt.hints_used.get(check["id"], 0))
+        rows.append(
+            {
+                **check,
+                "revealed": ladder[:used],
+                "more": used < len(ladder),
+                "feedback": feedback.check_feedback(check, results.get(check["id"]), questions, action_runs),
+            }
+        )
+    return rows
+
+
+def _shown_attempt(request: HtmxHttpRequest, lab: Lab) -> tuple[LabAttempt | None, bool]:
+    """The attempt the lab page shows, and whether it is read-only: the latest (active, or finished as it ended),
+    or an earlier one chosen with ?attempt=<number> (read-only). Reading never creates an attempt."""
+    attempts = LabAttempt.objects.filter(user=request.user, lab=lab).order_by("-number")
+    latest = attempts.first()
+    number = request.GET.get("attempt", "")
+    if not number or latest is None or (number.isdigit() and int(number) == latest.number):
+        return latest, latest is not None and latest.status == LabAttempt.Status.RESET
+    if not number.isdigit():
+        raise Http404("No such attempt.")
+    return get_object_or_404(attempts, number=int(number)), True
 
 
 @login_required
@@ -128,8 +205,26 @@ def _lab_context(request: HtmxHttpRequest, lab: Lab, attempt: LabAttempt, **extr
 def lab_page(request: HtmxHttpRequest, course: str, lab: str) -> HttpResponse:
     lab_obj = _lab_for(course, lab)
     require_open(request.user, lab_obj.item)
-    attempt = services.lab_attempt_current(request.user, lab_obj)
-    return render(request, "labs/lab.html", _lab_context(request, lab_obj, attempt))
+    attempt, read_only = _shown_attempt(request, lab_obj)
+    if attempt is None:
+        return render(request, "labs/lab_start.html", {"lab": lab_obj, "course": lab_obj.item.course})
+    return render(request, "labs/lab.html", _lab_context(request, lab_obj, attempt, read_only=read_only))
+
+
+@login_required
+@require_POST
+def lab_start(request: HtmxHttpRequest, course: str, lab: str) -> HttpResponse:
+    """Start the learner's first attempt (or go back to the one in progress): starting is a POST, never a GET."""
+    lab_obj = _lab_for(course, lab)
+    require_open(request.user, lab_obj.item)
+    services.lab_attempt_current(request.user, lab_obj)
+    return _see_other(_lab_url(lab_obj))
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = redirect(url)
+    response.status_code = 303
+    return response
 
 
 @login_required
@@ -221,7 +316,7 @@ def run_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
             run = services.lab_run_get_for_user(request.user, run_id)
     context = {"run": run, "attempt": run.attempt, "wait_seconds": settings.LAB_RUN_WAIT_SECONDS}
     if request.htmx:
-        return render(request, "labs/_run.html", context)
+        return render(request, "labs/_run_response.html", context)
     return render(request, "labs/run.html", {**context, "lab": run.attempt.lab})
 
 
@@ -253,12 +348,14 @@ def hint_reveal(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def attempt_reset(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
+    """Start again: keep this attempt in the learner's list (reset, or completed as it ended) and start a new one."""
     attempt = services.lab_attempt_get_for_user(request.user, attempt_id)
     require_open(request.user, attempt.lab.item)  # a reset is work on the lab: not while pacing keeps it closed
     if attempt.status == LabAttempt.Status.RESET:
-        return redirect(_lab_url(attempt.lab))
-    services.lab_attempt_reset(attempt, reason="reset by the learner")
-    return redirect(_lab_url(attempt.lab))
+        services.lab_attempt_current(request.user, attempt.lab)  # already reset: make sure one is in progress
+    else:
+        services.lab_attempt_reset(attempt, reason="started again by the learner")
+    return _see_other(_lab_url(attempt.lab))
 
 
 @login_required

@@ -33,3 +33,19 @@
     if (input) input.value = "";
   });
 })();
+
+// A finished run brings a marker asking for the panels beside the console (score, each check's result, the AzMan
+// store): fetch them once; the answer holds only out-of-band swaps.
+(function () {
+  "use strict";
+  function loadPanels(root) {
+    var markers = root.querySelectorAll ? root.querySelectorAll("[data-lab-panels]") : [];
+    if (root.matches && root.matches("[data-lab-panels]")) markers = [root];
+    Array.prototype.forEach.call(markers, function (marker) {
+      var url = marker.getAttribute("data-lab-panels");
+      marker.removeAttribute("data-lab-panels");
+      if (window.htmx && url) window.htmx.ajax("GET", url, { source: marker, swap: "none" });
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { loadPanels(event.target); });
+})();

@@ -130,6 +130,12 @@ class AuditedPage:
         self.page.goto(self.base_url + path)
         self.audit()
 
+    def open_lab(self, path: str) -> None:
+        """Open a lab page and, the first time, press "Start the lab" (starting is a POST)."""
+        self.goto(path)
+        if self.page.locator("form button:has-text('Start the lab')").count():
+            self.click_and_wait("form button:has-text('Start the lab')")
+
     def click_and_wait(self, selector: str) -> None:
         with self.page.expect_navigation():
             self.page.click(selector)

@@ -70,7 +70,7 @@ def test_the_instructor_sees_a_struggling_student_live(
 
         with celery_worker() as (_, queue):
             settings.CELERY_TASK_DEFAULT_QUEUE = queue
-            student.goto(reverse("labs:lab", kwargs={"course": course.slug, "lab": "io-trap-trace"}))
+            student.open_lab(reverse("labs:lab", kwargs={"course": course.slug, "lab": "io-trap-trace"}))
             for _ in range(3):
                 _check_my_work(student.page)
             student.audit()

@@ -26,7 +26,7 @@ def test_help_stays_until_the_next_submission_without_console_errors(
 ) -> None:
     course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
     audited_page.login_as(alice)
-    audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+    audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
     page = audited_page.page
 
     _submit(page, "help")
@@ -56,6 +56,7 @@ def test_pages_carry_the_csp_and_no_inline_script(audited_page: AuditedPage, ali
     audited_page.login_as(alice)
     page = audited_page.page
     lab_url = reverse("labs:lab", kwargs={"course": "lab-course", "lab": "azman-scopes"})
+    audited_page.open_lab(lab_url)
     response = page.goto(audited_page.base_url + lab_url)
     audited_page.audit()
     policy = response.headers["content-security-policy"]

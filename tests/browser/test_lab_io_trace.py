@@ -39,7 +39,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
 
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
-        audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+        audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
         attempt = LabAttempt.objects.get(user=alice)
         legacy, enlightened = attempt.params["legacy_vm"], attempt.params["enlightened_vm"]
         assert legacy in page.inner_text(".tasks")
@@ -72,7 +72,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         assert page.locator("[data-trace-compare] .trace-viewer").count() == 2
         audited_page.audit()
 
-        audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+        audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
         _run(
             page,
             "answer emulated-port-accesses 40\nanswer emulated-root-crossings 88\nanswer emulator-process vmwp.exe\n"

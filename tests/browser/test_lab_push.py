@@ -33,7 +33,7 @@ def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
 
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
-        audited_page.goto(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+        audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
         vm = LabAttempt.objects.get(user=alice).params["legacy_vm"]
         page.fill("#console-input", f"io write 100KB on {vm}")
         page.press("#console-input", "Control+Enter")

@@ -79,6 +79,7 @@ def test_bob_marking_complete_changes_only_his_progress(
 def test_bob_opening_a_quiz_gets_his_own_attempt_not_alices(
     alice_progress: QuizAttempt, bob: User, bob_client: Client
 ) -> None:
+    bob_client.post("/courses/sample/quizzes/devices-quiz/start")
     page = bob_client.get("/courses/sample/quizzes/devices-quiz/").content.decode()
     assert f"/attempts/{alice_progress.pk}/submit" not in page
     assert QuizAttempt.objects.filter(user=bob).count() == 1

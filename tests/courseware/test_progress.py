@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -72,15 +70,32 @@ def test_module_and_course_percentages_count_completed_items(sample_course: Cour
     assert (state.completed, state.total, state.percent) == (3, 9, 33)
 
 
-def test_continue_goes_to_the_last_touched_item_or_the_next_unfinished_one(sample_course: Course, alice: User) -> None:
-    services.lesson_visit(alice, _item("synthetic-devices"))
-    assert services.progress_for_course(alice, sample_course).continue_item.item.slug == "synthetic-devices"
-    services.lesson_mark_complete(alice, _item("synthetic-devices"))
-    assert services.progress_for_course(alice, sample_course).continue_item.item.slug == "devices-quiz"
-    # Touch intro later: it becomes the place to continue.
-    Progress.objects.filter(user=alice).update(last_activity_at=timezone.now() - timedelta(hours=1))
-    services.lesson_visit(alice, _item("intro"))
+def test_continue_goes_to_the_first_unfinished_item_in_course_order(sample_course: Course, alice: User) -> None:
     assert services.progress_for_course(alice, sample_course).continue_item.item.slug == "intro"
+    services.lesson_mark_complete(alice, _item("synthetic-devices"))  # done out of order: intro is still first
+    assert services.progress_for_course(alice, sample_course).continue_item.item.slug == "intro"
+    services.lesson_mark_complete(alice, _item("intro"))
+    assert services.progress_for_course(alice, sample_course).continue_item.item.slug == "partitions"
+    # A lab with partial points is not finished: Continue stops there.
+    services.lesson_mark_complete(alice, _item("partitions"))
+    services.progress_record_lab_check(alice, _item("io-trap-trace"), 2, 10, passed=False)
+    state = services.progress_for_course(alice, sample_course)
+    assert [i.item.slug for m in state.modules for i in m.items if not i.completed][0] == state.continue_item.item.slug
+
+
+def test_a_failed_lab_check_keeps_its_partial_points_as_the_score(sample_course: Course, alice: User) -> None:
+    lab = _item("io-trap-trace")
+    progress = services.progress_record_lab_check(alice, lab, 2, 10, passed=False)
+    assert (progress.status, progress.score_percent, progress.best_points, progress.attempts) == (
+        "in_progress",
+        20,
+        2,
+        1,
+    )
+    worse = services.progress_record_lab_check(alice, lab, 0, 10, passed=False)
+    assert (worse.status, worse.best_points) == ("in_progress", 2)
+    passed = services.progress_record_lab_check(alice, lab, 8, 10, passed=True)
+    assert (passed.status, passed.best_points, passed.score_percent, passed.attempts) == ("completed", 8, 80, 3)
 
 
 def test_a_finished_course_has_nowhere_to_continue(sample_course: Course, alice: User) -> None:

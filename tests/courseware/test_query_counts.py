@@ -33,11 +33,11 @@ def test_outline(course: Course, alice_client: Client, django_assert_num_queries
 
 def test_lesson_page_first_visit(course: Course, alice_client: Client, django_assert_num_queries: Callable) -> None:
     url = f"/courses/{course.slug}/lessons/lesson-{len(Item.objects.filter(course=course, kind='lesson'))}/"
-    # user, item with lesson and course (previous/next are stored at load), the learner's progress, then
-    # the first visit's insert (get_or_create: select, savepoint, insert, release)
-    with django_assert_num_queries(7):
+    # user, item with lesson and course (previous/next are stored at load), the learner's progress: a visit only
+    # reads (a GET never creates a progress row)
+    with django_assert_num_queries(3):
         assert alice_client.get(url).status_code == 200
-    # A re-visit only reads: the user and the learner's progress (the lesson's row and its rendering are cached).
+    # A re-visit: the user and the learner's progress (the lesson's row and its rendering are cached).
     with django_assert_num_queries(2):
         assert alice_client.get(url).status_code == 200
 

@@ -25,13 +25,23 @@ def _submit_url(page: str) -> str:
 
 
 def _start(client: Client, url: str) -> tuple[str, str]:
-    response = client.get(url)
+    """Start (or resume) an attempt with the POST a learner's button sends, then open the quiz."""
+    base = url.split("?")[0]
+    assert client.post(base + "start").status_code == 303
+    response = client.get(base)
     assert response.status_code == 200
     page = response.content.decode()
     return page, _submit_url(page)
 
 
-def test_opening_a_quiz_starts_an_attempt_and_reloading_resumes_it(sample_course: Course, alice_client: Client) -> None:
+def test_opening_a_quiz_starts_nothing_until_the_learner_starts_it(sample_course: Course, alice_client: Client) -> None:
+    page = alice_client.get(BASICS).content.decode()
+    assert "Start the quiz" in page and not QuizAttempt.objects.exists(), "a GET never creates an attempt"
+    assert alice_client.get(BASICS + "?retry=1").status_code == 200 and not QuizAttempt.objects.exists()
+    assert alice_client.get(BASICS + "start").status_code == 405
+
+
+def test_starting_a_quiz_starts_an_attempt_and_reloading_resumes_it(sample_course: Course, alice_client: Client) -> None:
     page, submit = _start(alice_client, BASICS)
     assert QuizAttempt.objects.count() == 1
     again, submit_again = _start(alice_client, BASICS)
@@ -87,7 +97,7 @@ def test_an_htmx_submission_returns_the_result_fragment_only(sample_course: Cour
     assert response.status_code == 200
     assert page.lstrip().startswith('<div id="quiz-panel">') and "<html" not in page
     assert "Attempt 1: 0%" in page and "Not passed" in page and "EXPLAIN-DRIVERS-CORRECT" in page
-    assert "?retry=1" in page  # unlimited attempts
+    assert "Try again" in page and 'action="/courses/sample/quizzes/basics-quiz/start"' in page  # unlimited
 
 
 def test_try_again_starts_a_new_attempt_with_its_own_seed(sample_course: Course, alice_client: Client) -> None:
@@ -129,7 +139,7 @@ def test_after_last_attempt_shows_answers_only_when_attempts_are_used_up(
     assert "EXPLAIN-FINAL-CORRECT" not in first and "Attempts left: 1" in first
     _, submit = _start(alice_client, FINAL + "?retry=1")
     last = alice_client.post(submit, {"q.root-owns": "root"}, headers={"HX-Request": "true"}).content.decode()
-    assert "EXPLAIN-FINAL-CORRECT" in last and "Attempts left: 0" in last and "?retry=1" not in last
+    assert "EXPLAIN-FINAL-CORRECT" in last and "Attempts left: 0" in last and "Try again" not in last
 
 
 def test_a_never_quiz_never_shows_its_answers(sample_course: Course, alice_client: Client) -> None:
@@ -142,7 +152,9 @@ def test_a_never_quiz_never_shows_its_answers(sample_course: Course, alice_clien
 def test_once_attempts_are_used_up_no_new_attempt_starts(sample_course: Course, alice_client: Client) -> None:
     _, submit = _start(alice_client, SECRET)
     alice_client.post(submit, {"q.vmbus-kind": "cable"})
-    page = alice_client.get(SECRET + "?retry=1").content.decode()
+    response = alice_client.post(SECRET + "start")
+    assert response.status_code == 409
+    page = response.content.decode()
     assert (
         "You have used all the attempts for this quiz." in page and '<form method="post" action="/courses' not in page
     )

@@ -21,6 +21,12 @@ def _lab_url(lab: Lab) -> str:
     return reverse("labs:lab", kwargs={"course": lab.item.course.slug, "lab": lab.item.slug})
 
 
+def _open(client: Client, lab: Lab) -> Any:
+    """Start the lab (a POST; a no-op once started), then open its page."""
+    client.post(reverse("labs:start", kwargs={"course": lab.item.course.slug, "lab": lab.item.slug}))
+    return client.get(_lab_url(lab))
+
+
 def _token(html: str, name: str = "console-token") -> str:
     match = re.search(rf'value="([0-9a-f-]{{36}})" id="{name}"', html)
     assert match, f"no {name} in the page"
@@ -28,7 +34,7 @@ def _token(html: str, name: str = "console-token") -> str:
 
 
 def test_the_lab_page_shows_the_manual_tasks_with_my_variant_and_the_console(alice_client: Client, io_lab: Lab) -> None:
-    page = alice_client.get(_lab_url(io_lab))
+    page = _open(alice_client, io_lab)
     assert page.status_code == 200
     html = page.content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
@@ -39,7 +45,7 @@ def test_the_lab_page_shows_the_manual_tasks_with_my_variant_and_the_console(ali
 
 
 def test_a_console_command_over_htmx_returns_a_waiting_run_then_its_result(alice_client: Client, io_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    html = _open(alice_client, io_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     response = alice_client.post(
         reverse("labs:console", kwargs={"attempt_id": attempt.pk}),
@@ -61,7 +67,7 @@ def test_a_console_command_over_htmx_returns_a_waiting_run_then_its_result(alice
 
 
 def test_a_double_submit_is_recorded_once(alice_client: Client, io_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    html = _open(alice_client, io_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     data = {"source": "show host", "client_token": _token(html)}
     url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
@@ -72,7 +78,7 @@ def test_a_double_submit_is_recorded_once(alice_client: Client, io_lab: Lab) -> 
 
 
 def test_a_garbage_command_gets_a_clear_error_and_records_nothing(alice_client: Client, io_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    html = _open(alice_client, io_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
     htmx = alice_client.post(url, {"source": "vm strat web", "client_token": _token(html)}, **HX)
@@ -85,7 +91,7 @@ def test_a_garbage_command_gets_a_clear_error_and_records_nothing(alice_client: 
 
 
 def test_a_missing_or_forged_token_is_a_400(alice_client: Client, io_lab: Lab) -> None:
-    alice_client.get(_lab_url(io_lab))
+    _open(alice_client, io_lab)
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     url = reverse("labs:console", kwargs={"attempt_id": attempt.pk})
     assert alice_client.post(url, {"source": "reboot", "client_token": "not-a-uuid"}).status_code == 400
@@ -93,7 +99,7 @@ def test_a_missing_or_forged_token_is_a_400(alice_client: Client, io_lab: Lab) -
 
 
 def test_help_works_without_javascript(alice_client: Client, io_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    html = _open(alice_client, io_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     page = alice_client.post(
         reverse("labs:console", kwargs={"attempt_id": attempt.pk}), {"source": "help io", "client_token": _token(html)}
@@ -102,7 +108,7 @@ def test_help_works_without_javascript(alice_client: Client, io_lab: Lab) -> Non
 
 
 def test_check_my_work_and_hints_without_javascript(alice_client: Client, azman_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    html = _open(alice_client, azman_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
     response = alice_client.post(
         reverse("labs:check", kwargs={"attempt_id": attempt.pk}), {"client_token": _token(html, "check-token")}
@@ -110,7 +116,7 @@ def test_check_my_work_and_hints_without_javascript(alice_client: Client, azman_
     assert response.status_code == 302
     run = LabRun.objects.get(attempt=attempt, kind=LabRun.Kind.CHECK)
     services.lab_run_execute(run.pk)
-    page = alice_client.get(_lab_url(azman_lab)).content.decode()
+    page = _open(alice_client, azman_lab).content.decode()
     assert "not yet: Expected" in page
     hint = alice_client.post(reverse("labs:hint", kwargs={"attempt_id": attempt.pk}), {"check": "scope-exists"}, **HX)
     assert "Scopes are created under the application" in hint.content.decode()
@@ -120,12 +126,36 @@ def test_check_my_work_and_hints_without_javascript(alice_client: Client, azman_
 
 
 def test_reset_starts_a_new_attempt(alice_client: Client, io_lab: Lab) -> None:
-    alice_client.get(_lab_url(io_lab))
+    _open(alice_client, io_lab)
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
-    assert alice_client.post(reverse("labs:reset", kwargs={"attempt_id": attempt.pk})).status_code == 302
+    assert alice_client.post(reverse("labs:reset", kwargs={"attempt_id": attempt.pk})).status_code == 303
     attempt.refresh_from_db()
     assert attempt.status == LabAttempt.Status.RESET
     assert LabAttempt.objects.filter(user__username="alice", lab=io_lab, status="active").count() == 1
+    page = alice_client.get(_lab_url(io_lab)).content.decode()
+    assert "Attempt 2" in page and f'href="?attempt={attempt.number}"' in page, "the old attempt stays listed"
+    old = alice_client.get(_lab_url(io_lab) + "?attempt=1").content.decode()
+    assert "as it ended, read-only" in old and 'id="console-input"' not in old
+
+
+def test_opening_a_lab_creates_nothing_until_the_learner_starts_it(alice_client: Client, io_lab: Lab) -> None:
+    page = alice_client.get(_lab_url(io_lab)).content.decode()
+    assert "Start the lab" in page and 'method="post"' in page
+    assert not LabAttempt.objects.exists(), "a GET never creates an attempt"
+    start = reverse("labs:start", kwargs={"course": io_lab.item.course.slug, "lab": io_lab.item.slug})
+    assert alice_client.get(start).status_code == 405
+    assert alice_client.post(start).status_code == 303
+    alice_client.post(start)  # a second start goes back to the same attempt
+    assert LabAttempt.objects.count() == 1
+
+
+def test_reopening_a_finished_lab_shows_the_attempt_as_it_ended(alice: Any, alice_client: Client, io_lab: Lab) -> None:
+    attempt = services.lab_attempt_current(alice, io_lab)
+    LabAttempt.objects.filter(pk=attempt.pk).update(status=LabAttempt.Status.COMPLETED)
+    page = alice_client.get(_lab_url(io_lab)).content.decode()
+    assert LabAttempt.objects.count() == 1, "reopening a finished lab starts nothing"
+    assert "you passed this lab" in page and attempt.params["legacy_vm"] in page
+    assert "Start again" in page and "data-confirm=" in page
 
 
 def _finished_io_run(user: Any, lab: Lab, vm_key: str) -> LabRun:
@@ -226,7 +256,7 @@ def test_the_run_poll_query_count_is_constant(
 
 
 def test_the_azman_form_console_adds_to_the_store_like_the_console(alice_client: Client, azman_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    html = _open(alice_client, azman_lab).content.decode()
     assert "Authorization Manager" in html and "ScopeOfResidence</code> is set only through WMI" in html
     assert 'name="scope_of_residence"' not in html, "as in azman.msc, a VM's scope cannot be set here"
     attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
@@ -262,13 +292,13 @@ def test_the_azman_form_console_adds_to_the_store_like_the_console(alice_client:
     second = LabAction.objects.get(attempt=attempt, seq=2)
     assert second.action["op"] == "azman.create_role" and second.action["scope"] == "Finance"
     services.lab_run_execute(LabRun.objects.get(action=second).pk)
-    page = alice_client.get(_lab_url(azman_lab)).content.decode()
+    page = _open(alice_client, azman_lab).content.decode()
     assert '<option value="Finance">Scope Finance</option>' in page
     assert "Finance VM Operator (Start Virtual Machine, Stop Virtual Machine)" in page
 
 
 def test_the_azman_form_refuses_made_up_operations_and_records_nothing(alice_client: Client, azman_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    html = _open(alice_client, azman_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
     response = alice_client.post(
         reverse("labs:azman", kwargs={"attempt_id": attempt.pk}),
@@ -284,7 +314,7 @@ def test_the_azman_form_refuses_made_up_operations_and_records_nothing(alice_cli
 
 
 def test_a_lab_without_the_azman_form_has_no_azman_endpoint(alice_client: Client, io_lab: Lab) -> None:
-    alice_client.get(_lab_url(io_lab))
+    _open(alice_client, io_lab)
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     response = alice_client.post(
         reverse("labs:azman", kwargs={"attempt_id": attempt.pk}),
@@ -294,7 +324,7 @@ def test_a_lab_without_the_azman_form_has_no_azman_endpoint(alice_client: Client
 
 
 def test_a_command_the_labs_console_does_not_offer_is_refused(alice_client: Client, io_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(io_lab)).content.decode()
+    html = _open(alice_client, io_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
     response = alice_client.post(
         reverse("labs:console", kwargs={"attempt_id": attempt.pk}), {"source": "reboot", "client_token": _token(html)}
@@ -329,11 +359,11 @@ def test_a_student_in_a_class_raises_their_hand_from_the_lab(
     from classes import services as classes_services
     from classes.models import HandRaise
 
-    assert "Raise my hand" not in alice_client.get(_lab_url(io_lab)).content.decode(), "self-paced: no class, no hand"
+    assert "Raise my hand" not in _open(alice_client, io_lab).content.decode(), "self-paced: no class, no hand"
     today = date.today()
     klass = classes_services.class_create(ian, io_lab.item.course, "Monday class", today, today + timedelta(days=5))
     classes_services.membership_add(klass, alice, "code")
-    page = alice_client.get(_lab_url(io_lab)).content.decode()
+    page = _open(alice_client, io_lab).content.decode()
     assert "Raise my hand" in page and "Monday class" in page
     response = alice_client.post(
         reverse("classes:hand", kwargs={"class_id": klass.pk}),
@@ -357,7 +387,7 @@ def test_lab_answer_keys_are_on_the_instructor_notes_page_only(
     page = ian_client.get(url).content.decode()
     assert "Lab answer keys" in page and "Discussion prompt" in page
     assert alice_client.get(url).status_code == 403
-    assert "Discussion prompt" not in alice_client.get(_lab_url(io_lab)).content.decode()
+    assert "Discussion prompt" not in _open(alice_client, io_lab).content.decode()
 
 
 def test_pages_with_several_answer_keys_have_unique_ids(ian: Any, ian_client: Client, io_lab: Lab) -> None:
