@@ -117,7 +117,10 @@ def test_check_my_work_and_hints_without_javascript(alice_client: Client, azman_
     run = LabRun.objects.get(attempt=attempt, kind=LabRun.Kind.CHECK)
     services.lab_run_execute(run.pk)
     page = _open(alice_client, azman_lab).content.decode()
-    assert "not yet: Expected" in page
+    beside = re.search(r'<div class="check-result" id="check-result-scope-exists">(.*?)</div>', page, re.S)
+    assert beside and "Not yet" in beside.group(1) and "0 of 1 point" in beside.group(1)
+    assert "<dt>Asked</dt>" in beside.group(1) and "<dt>You have</dt>" in beside.group(1)
+    assert "[name=" not in page and "Expected " not in page, "plain words, no internal paths"
     hint = alice_client.post(reverse("labs:hint", kwargs={"attempt_id": attempt.pk}), {"check": "scope-exists"}, **HX)
     assert "Scopes are created under the application" in hint.content.decode()
     assert (
