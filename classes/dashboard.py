@@ -17,6 +17,7 @@ from accounts.models import User
 from classes.models import Class, HandRaise, Membership, ResetLog
 from classes.services import open_hand
 from courseware.models import Item, Progress, QuizAttempt
+from labs.feedback import failure_template
 from labs.models import Lab, LabAttempt, LabRun
 
 # --- Attention flags: thresholds, deliberately constants rather than settings ----------------------------------
@@ -284,19 +285,20 @@ def heatmap_build(klass: Class, lab: Lab, top: int = 3) -> Heatmap:
             )
         )
         .filter(rank=1)
-        .values_list("result", flat=True)
+        .values_list("result", "attempt__params")
     )
     failing: Counter[str] = Counter()
     messages: dict[str, Counter[str]] = defaultdict(Counter)
     seen_titles: dict[str, str] = {}
     checked = 0
-    for result in latest:
+    for result, params in latest:
         checked += 1
         for check in (result or {}).get("checks", []):
             seen_titles.setdefault(check["id"], check.get("title", check["id"]))
             if not check.get("passed"):
                 failing[check["id"]] += 1
-                messages[check["id"]][check.get("message") or "(no message)"] += 1
+                # Grouped by the message's template (each learner's VM names and numbers taken out), not its text.
+                messages[check["id"]][failure_template(check, params or {})] += 1
     heat = []
     for check in lab.definition.get("checks", []):
         check_id = check["id"]

@@ -93,7 +93,10 @@ def check_feedback(
 def failure_template(result: dict[str, Any], params: dict[str, Any]) -> str:
     """A failure with the learner's own values (their variant's VM names, users, numbers) taken out, so that the
     same mistake groups together across learners: "expected {legacy_vm} … observed N"."""
-    text = plain(f"{result.get('expected', '')} — {result.get('observed', '')}")
+    if result.get("expected") or result.get("observed"):
+        text = plain(f"expected {result.get('expected', '')}; got {result.get('observed', '')}")
+    else:
+        text = plain(str(result.get("message") or "(no message)"))
     for name, value in sorted(params.items(), key=lambda item: -len(str(item[1]))):
         if str(value):
             text = text.replace(str(value), "{" + str(name) + "}")

@@ -491,7 +491,9 @@ def mode_transition(event: Event, previous: Event | None) -> str:
 def viewer_context(trace: dict[str, Any], viewer_id: str, label: str = "") -> dict[str, Any]:
     """Everything the `labs/_trace_viewer.html` fragment renders for one trace (ids, diagram, list, first step)."""
     vid = slug(viewer_id or "trace")
-    events: list[Event] = list(trace.get("events") or [])
+    # Number the events of this trace from 1, like its steps: "step 5" and "event #5" are the same thing (the stored
+    # seq counts events over the whole attempt's replay, which no learner can relate to this trace).
+    events: list[Event] = [{**event, "seq": n} for n, event in enumerate(trace.get("events") or [], start=1)]
     kinds: dict[str, int] = {}
     for event in events:
         kind = str(event.get("kind") or "")

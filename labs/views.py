@@ -392,6 +392,11 @@ def compare(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         if match is None:
             raise Http404("No such I/O run in this attempt.")
         chosen.append(match)
+    if not chosen and len(io_runs) >= 2:
+        # Two traces are there: open with them chosen (the newest, and the newest through another path or VM).
+        newest = io_runs[0]
+        other = next((r for r in io_runs[1:] if _io_key(r) != _io_key(newest)), io_runs[1])
+        chosen = [other, newest]
     context: dict[str, Any] = {"attempt": attempt, "lab": attempt.lab, "io_runs": io_runs}
     if len(chosen) == 2:
         from labs.trace_layout import align_traces
@@ -408,6 +413,11 @@ def compare(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
             }
         )
     return render(request, "labs/compare.html", context)
+
+
+def _io_key(run: LabRun) -> tuple[str, str]:
+    output = run.result.get("output") or {}
+    return (str(output.get("path", "")), str(output.get("vm", "")))
 
 
 def _lab_url(lab: Lab) -> str:

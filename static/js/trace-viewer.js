@@ -53,7 +53,14 @@
     var controls = root.querySelector("[data-tv-controls]");
     if (controls) controls.hidden = false;
     root.classList.add("tv-enhanced");
-    this.links.forEach(function (link, i) { if (link) link.tabIndex = i === 0 ? 0 : -1; });
+    // A link to "#tv-a-step-N" (a check's "where to look") opens the trace at that step.
+    var wanted = (window.location.hash || "").match(/^#(.+)-step-(\d+)$/);
+    if (wanted && wanted[1] === root.id) {
+      var step = parseInt(wanted[2], 10) - 1;
+      if (step >= 0 && step < this.count) this.index = step;
+    }
+    var current = this.index;
+    this.links.forEach(function (link, i) { if (link) link.tabIndex = i === current ? 0 : -1; });
     this.render(false);
   }
 

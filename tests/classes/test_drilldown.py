@@ -158,3 +158,16 @@ def test_the_heatmap_query_count_is_constant(
 
 def test_an_unknown_lab_is_404(alice_in_class: Class, ian_client: Client) -> None:
     assert ian_client.get(reverse("classes:heatmap", args=[alice_in_class.pk, "nope"])).status_code == 404
+
+
+def test_the_heatmap_groups_the_same_mistake_across_learners_variants(
+    alice_in_class: Class, alice: User, bob: User, lab: Lab
+) -> None:
+    services.membership_add(alice_in_class, bob, "csv")
+    first = lab.definition["checks"][0]["id"]
+    alices = LabAttempt.objects.create(user=alice, lab=lab, number=1, seed=1, params={"legacy_vm": "VM-A"})
+    bobs = LabAttempt.objects.create(user=bob, lab=lab, number=1, seed=2, params={"legacy_vm": "VM-B"})
+    _check_run(alices, {first: "Run: io write 100KB on VM-A"})
+    _check_run(bobs, {first: "Run: io write 100KB on VM-B"})
+    heat = {check.check_id: check for check in dashboard.heatmap_build(alice_in_class, lab).checks}
+    assert heat[first].messages == [("Run: io write 100KB on {legacy_vm}", 2)], "one group, not one per learner"

@@ -184,6 +184,21 @@ def test_trace_and_compare_pages_show_precomputed_steps(alice: Any, alice_client
     assert alice_client.get(url, {"a": "x", "b": synthetic.pk}).status_code == 400
 
 
+def test_compare_opens_with_two_traces_chosen_and_numbers_steps_like_events(
+    alice: Any, alice_client: Client, io_lab: Lab
+) -> None:
+    emulated = _finished_io_run(alice, io_lab, "legacy_vm")
+    synthetic = _finished_io_run(alice, io_lab, "enlightened_vm")
+    page = alice_client.get(reverse("labs:compare", kwargs={"attempt_id": emulated.attempt_id})).content.decode()
+    assert "data-trace-compare" in page, "two traces exist: the page opens with them side by side"
+    assert f'<option value="{emulated.pk}" selected>' in page and f'<option value="{synthetic.pk}" selected>' in page
+    # The second run's events are numbered from 1 in its own trace, like its steps (not from the attempt's count).
+    trace = alice_client.get(reverse("labs:trace", kwargs={"run_id": synthetic.pk})).content.decode()
+    assert 'id="tv-a-step-1"' in trace and '<span class="tv-seq">#1</span>' in trace
+    steps = re.findall(r'data-step="(\d+)".*?<span class="tv-seq">#(\d+)</span>', trace)
+    assert steps and all(step == seq for step, seq in steps)
+
+
 def test_another_learners_attempts_and_runs_are_404(alice: Any, bob_client: Client, io_lab: Lab) -> None:
     run = _finished_io_run(alice, io_lab, "legacy_vm")
     attempt_id = run.attempt_id
