@@ -410,7 +410,7 @@ QUESTION_KEYS = {
     "multiple": ("id", "type", "prompt", "points", "explanation", "choices", "partial_credit"),
     "true_false": ("id", "type", "prompt", "points", "explanation", "answer"),
     "numeric": ("id", "type", "prompt", "points", "explanation", "answer", "tolerance", "unit"),
-    "ordering": ("id", "type", "prompt", "points", "explanation", "items"),
+    "ordering": ("id", "type", "prompt", "points", "explanation", "items", "partial_credit"),
     "matching": ("id", "type", "prompt", "points", "explanation", "pairs", "distractors"),
 }
 GLOSSARY_KEYS = ("slug", "term", "definition")
@@ -817,6 +817,7 @@ def _read_question(raw: Any, line: int, check: _Checker) -> dict[str, Any] | Non
         question["unit"] = check.text(mapping, "unit", what)
     elif kind == "ordering":
         question["items"] = _read_entries(mapping, "items", ("id", "text"), check, what)
+        question["partial_credit"] = check.boolean(mapping, "partial_credit", what, False)
         if len(question["items"]) < 2:
             check.error(check.line_of(mapping, "items"), f"{what} needs at least 2 items to put in order")
     elif kind == "matching":

@@ -187,7 +187,11 @@ def _fraction(question: dict[str, Any], answer: Any) -> float:
         return 1.0 if abs(float(answer) - question["answer"]) <= question["tolerance"] + 1e-9 else 0.0
     if kind == "ordering":
         expected = {item["id"]: index for index, item in enumerate(question["items"], start=1)}
-        return 1.0 if all(answer.get(item_id) == position for item_id, position in expected.items()) else 0.0
+        placed = sum(1 for item_id, position in expected.items() if answer.get(item_id) == position)
+        if placed == len(expected):
+            return 1.0
+        # With partial_credit (the author's choice): each item in its right place earns its share.
+        return placed / len(expected) if question.get("partial_credit") else 0.0
     if kind == "matching":
         right = sum(1 for pair in question["pairs"] if answer.get(pair["id"]) == pair["option"])
         return right / len(question["pairs"])
@@ -229,6 +233,18 @@ def reveal(
         elif kind == "ordering":
             given = answer or {}
             entry["correct_order"] = [item["html"] for item in question["items"]]
+            right = {item["id"]: index for index, item in enumerate(question["items"], start=1)}
+            by_position = {given.get(item["id"]): item for item in view["items"] if given.get(item["id"])}
+            # Row n: the step the learner put at position n beside the step that belongs there.
+            entry["order_rows"] = [
+                {
+                    "position": position,
+                    "given": by_position[position]["html"] if position in by_position else "",
+                    "right": item["html"],
+                    "correct": position in by_position and right.get(by_position[position]["id"]) == position,
+                }
+                for position, item in enumerate(question["items"], start=1)
+            ]
             entry["your_order"] = [{"html": item["html"], "position": given.get(item["id"])} for item in view["items"]]
         elif kind == "matching":
             given = answer or {}

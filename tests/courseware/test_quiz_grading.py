@@ -189,3 +189,21 @@ def test_any_post_is_either_graded_or_refused_never_a_crash(fields: dict[str, li
             continue
         results = grading.grade(questions, answers)
         assert set(results) == {question["id"] for question in questions}
+
+
+def test_ordering_with_partial_credit_scores_each_item_in_its_right_place() -> None:
+    questions = [dict(q, partial_credit=True) if q["id"] == "write-path" else q for q in DEVICES]
+    right = {"app": "1", "fs": "2", "vsc": "3", "vmbus": "4", "vsp": "5"}
+    swapped = dict(right, vsc="4", vmbus="3")
+    assert _score(questions, _post(**{f"q.write-path.{k}": v for k, v in swapped.items()}))["write-path"] == 0.6
+
+
+def test_the_ordering_result_shows_the_given_order_beside_the_right_one() -> None:
+    question = next(q for q in DEVICES if q["id"] == "write-path")
+    views = grading.question_views([question], seed=3, shuffle=True)
+    swapped = {"app": 1, "fs": 2, "vsc": 4, "vmbus": 3, "vsp": 5}
+    (entry,) = grading.reveal([question], views, {"write-path": swapped}, {})
+    rows = entry["order_rows"]
+    assert [row["position"] for row in rows] == [1, 2, 3, 4, 5]
+    assert [row["correct"] for row in rows] == [True, True, False, False, True]
+    assert rows[2]["right"] == question["items"][2]["html"] and rows[2]["given"] == question["items"][3]["html"]
