@@ -53,9 +53,9 @@ def test_students_see_a_classes_link(alice_client: Client) -> None:
 
 
 def test_the_class_form_lists_course_titles(ian_client: Client) -> None:
-    from courseware.models import Course
-
     from django.utils import timezone
+
+    from courseware.models import Course
 
     sample_course = Course.objects.create(
         slug="hv-course", title="Hyper-V architecture", version="1", loaded_at=timezone.now()

@@ -62,6 +62,47 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
+VNU_VERSION = "26.9.27"  # the Nu HTML Checker, from the npm registry (vnu-jar); never committed, installed on demand
+VNU_DIR = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parents[2] / "var")) / f"vnu-{VNU_VERSION}"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """The Nu HTML Checker's jar, installed with npm into var/ the first time (needs npm and Java)."""
+    import subprocess
+
+    jar = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not jar.exists():
+        if not shutil.which("npm") or not shutil.which("java"):
+            message = "the Nu HTML Checker needs npm and Java (apt-get install npm default-jre-headless)"
+            if os.environ.get("REQUIRE_BROWSER") == "1":
+                pytest.fail(message)
+            pytest.skip(message)
+        VNU_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(VNU_DIR), "--no-audit", "--no-fund", f"vnu-jar@{VNU_VERSION}"],
+            check=True,
+            timeout=600,
+        )
+    return jar
+
+
+def validate_html(jar: Path, files: list[Path]) -> list[str]:
+    """Nu HTML Checker errors for the given HTML files ("file:line: message"), or an empty list."""
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        ["java", "-Xss16m", "-jar", str(jar), "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    messages = json.loads(done.stderr or "{}").get("messages", [])
+    return [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}" for m in messages]
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     _require_chromium()

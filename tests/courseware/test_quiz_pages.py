@@ -41,7 +41,9 @@ def test_opening_a_quiz_starts_nothing_until_the_learner_starts_it(sample_course
     assert alice_client.get(BASICS + "start").status_code == 405
 
 
-def test_starting_a_quiz_starts_an_attempt_and_reloading_resumes_it(sample_course: Course, alice_client: Client) -> None:
+def test_starting_a_quiz_starts_an_attempt_and_reloading_resumes_it(
+    sample_course: Course, alice_client: Client
+) -> None:
     page, submit = _start(alice_client, BASICS)
     assert QuizAttempt.objects.count() == 1
     again, submit_again = _start(alice_client, BASICS)
