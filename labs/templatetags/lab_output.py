@@ -86,8 +86,10 @@ def _table(rows: list[dict[str, Any]], caption: str) -> SafeString:
     head = format_html_join("", '<th scope="col">{}</th>', ((label(k),) for k in keys))
     body = format_html_join("", "<tr>{}</tr>", ((_row(row, keys),) for row in rows))
     return format_html(
-        '<div class="table-scroll"><table class="show-table"><caption>{}</caption><thead><tr>{}</tr></thead>'
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="{}">'
+        '<table class="show-table"><caption>{}</caption><thead><tr>{}</tr></thead>'
         "<tbody>{}</tbody></table></div>",
+        caption,
         caption,
         head,
         body,
