@@ -75,7 +75,7 @@ def sanitise(raw_html: str, refused_images: list[str] | None = None) -> str:
             return None
         return value
 
-    return nh3.clean(
+    cleaned = nh3.clean(
         raw_html,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
@@ -84,6 +84,8 @@ def sanitise(raw_html: str, refused_images: list[str] | None = None) -> str:
         link_rel="noopener noreferrer",
         attribute_filter=attribute_filter,
     )
+    # A link whose href was refused (javascript:…) keeps nh3's rel, which HTML allows only with an href.
+    return cleaned.replace('<a rel="noopener noreferrer">', "<a>")
 
 
 @dataclass

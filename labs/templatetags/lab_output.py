@@ -160,7 +160,7 @@ def show_output(value: Any, what: str = "") -> SafeString:
             body = format_html('<p class="muted">{}</p>', "This host is not in a failover cluster.")
         else:
             body = _render(part, label(key), 1)
-        sections.append(format_html('<section class="show-part"><h4>{}</h4>{}</section>', label(key), body))
+        sections.append(format_html('<div class="show-part"><p class="show-title">{}</p>{}</div>', label(key), body))
     return mark_safe("".join(str(s) for s in sections))  # noqa: S308 - built with format_html
 
 
