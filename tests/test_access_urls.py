@@ -76,6 +76,7 @@ ACCESS: dict[str, Row] = {
     "labs:hint": ("post", lambda w: [w["attempt_a"]], _token(), STUDENT_OWN),
     "labs:azman": ("post", lambda w: [w["azman_attempt"]], _token(), STUDENT_OWN),
     "labs:compare": ("get", lambda w: [w["attempt_a"]], {}, STUDENT_OWN),
+    "labs:panels": ("get", lambda w: [w["attempt_a"]], {}, STUDENT_OWN),
     "labs:run": ("get", lambda w: [w["run_a"]], {}, STUDENT_OWN),
     "labs:trace": ("get", lambda w: [w["run_a"]], {}, STUDENT_OWN),
     "classes:invitation_answer": ("post", lambda w: [w["invitation"], "decline"], {}, _only("bob")),

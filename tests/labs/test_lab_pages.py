@@ -429,7 +429,7 @@ def test_pages_with_several_answer_keys_have_unique_ids(ian: Any, ian_client: Cl
 
 
 def test_every_azman_form_field_is_held_to_the_consoles_4_kb_cap(alice_client: Client, azman_lab: Lab) -> None:
-    html = alice_client.get(_lab_url(azman_lab)).content.decode()
+    html = _open(alice_client, azman_lab).content.decode()
     attempt = LabAttempt.objects.get(user__username="alice", lab=azman_lab)
     url = reverse("labs:azman", kwargs={"attempt_id": attempt.pk})
     token = _token(html, "azman-token-scope")
