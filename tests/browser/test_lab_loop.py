@@ -46,6 +46,12 @@ def test_the_panels_follow_each_run_and_start_again_keeps_the_attempt(
         assert "appears here after your first run" not in page.inner_text("#azman-store")
         wait_for_js(page, "[...document.querySelectorAll('#az-assign-scope option')].some(o => o.value === 'Finance')")
         audited_page.audit()
+        # Interactive state: every AzMan form open and a hint shown are still axe-clean.
+        for summary in page.locator(".azman details > summary").all():
+            summary.click()
+        page.click("#check-scope-exists button:has-text('Show a hint')")
+        page.wait_for_selector("#hints-scope-exists .hint-ladder")
+        audited_page.audit()
 
         # Check my work: the result appears beside each check, with the score, without a reload.
         page.evaluate("window.__sameDocument = true")
