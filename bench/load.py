@@ -50,6 +50,9 @@ def _locust(
         if signed_in:
             env["LOAD_SESSIONS"] = str(stack.sessions_file)
         subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True, timeout=seconds + 120)
+        with open(prefix + "_failures.csv", newline="") as handle:
+            for row in csv.DictReader(handle):
+                print(f"  failure x{row['Occurrences']}: {row['Method']} {row['Name']}: {row['Error'][:300]}")
         stats: dict[str, dict[str, float]] = {}
         with open(prefix + "_stats.csv", newline="") as handle:
             for row in csv.DictReader(handle):

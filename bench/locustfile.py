@@ -147,7 +147,8 @@ class Learner(HttpUser):
             )
             run = re.search(r'id="run-(\d+)"', response.text)
             if response.status_code != 200 or not run:
-                raise RuntimeError(f"{url} answered {response.status_code}")
+                said = " ".join(re.sub(r"<[^>]+>", " ", response.text).split())[:200]
+                raise RuntimeError(f"{url} answered {response.status_code}: {said}")
             body = response.text
             for _ in range(3):  # each wait is bounded (25 s); a result that takes longer is an error here
                 if 'aria-busy="false"' in body.split(f'id="run-{run.group(1)}"', 1)[1][:400]:

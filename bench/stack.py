@@ -10,6 +10,7 @@ Everything it starts is stopped on exit; the temporary folder (var/) is removed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -119,7 +120,11 @@ class Stack:
             "    print(session.session_key)\n"
         )
         self.sessions_file = self.folder / "sessions.txt"
-        self.sessions_file.write_text(self.manage("shell", "-c", script))
+        output = self.manage("shell", "-c", script).split()  # the shell also prints what it imported: keep the keys
+        keys = [word for word in output if re.fullmatch(r"[a-z0-9]{32}", word)]
+        if len(keys) != len(self.usernames):
+            raise SystemExit(f"made {len(keys)} sessions for {len(self.usernames)} learners")
+        self.sessions_file.write_text("\n".join(keys) + "\n")
 
     def start(self) -> None:
         log = open(self.folder / "stack.log", "ab")  # noqa: SIM115 - closed with the folder
@@ -127,6 +132,9 @@ class Stack:
             web = [
                 str(BIN / "gunicorn"), "config.wsgi", "--workers", str(self.web), "--worker-class", "gthread",
                 "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                # Longer than a learner's think time: with the default 2 s, a kept-alive connection that gunicorn
+                # closes as the client reuses it reads as "connection reset" (a client artefact, not a server error).
+                "--keep-alive", "10",
             ]  # fmt: skip
         else:
             web = [PYTHON, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
