@@ -23,9 +23,9 @@ from lark.exceptions import (
     VisitError,
 )
 
+from labs.engine import MAX_INPUT_BYTES
 from labs.sim.actions import MAX_IO_BYTES as SIM_MAX_IO_BYTES
 
-MAX_INPUT_BYTES = 4096
 MAX_STEPS = 10_000
 MAX_SECONDS = 0.2
 MAX_COMMANDS = 20

@@ -37,18 +37,15 @@ log = logging.getLogger(__name__)
 
 MAX_DELIVERIES = 3
 SEED_RANGE = 2**31 - 1
-QUEUED_RUNS_MAX = 20
-"""Default for LAB_QUEUED_RUNS_MAX: runs one learner may have waiting or running (one full console submission)."""
-SUBMISSIONS_PER_MINUTE = 30
-"""Default for LAB_SUBMISSIONS_PER_MINUTE: console, form and check submissions per learner per minute."""
 
 
 class RateLimited(ValueError):
     """The learner is over a rate limit; the message says what to do. Nothing was recorded."""
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
+def _setting(name: str) -> float:
+    """A lab-run setting; config/settings.py is the one place that gives each its default (and documents it)."""
+    return float(getattr(settings, name))
 
 
 # --- Access: one helper per object, filtering by the requesting user ------------------------------------
@@ -113,7 +110,7 @@ class Submission:
 
 def lab_submission_throttle(user: Any, runs: int) -> None:
     """Count one submission of `runs` runs by `user`; RateLimited if it is over a per-learner limit."""
-    per_minute = int(_setting("LAB_SUBMISSIONS_PER_MINUTE", SUBMISSIONS_PER_MINUTE))
+    per_minute = int(_setting("LAB_SUBMISSIONS_PER_MINUTE"))
     count = ratelimit.hit(f"labs:submissions:{user.pk}", 60)
     if count > per_minute:
         raise RateLimited(
@@ -124,7 +121,7 @@ def lab_submission_throttle(user: Any, runs: int) -> None:
 
 
 def _check_queue_room(user_id: int, runs: int) -> None:
-    queued_max = int(_setting("LAB_QUEUED_RUNS_MAX", QUEUED_RUNS_MAX))
+    queued_max = int(_setting("LAB_QUEUED_RUNS_MAX"))
     waiting = LabRun.objects.filter(
         attempt__user_id=user_id, status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)
     ).count()
@@ -273,7 +270,7 @@ def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
 
 
 def _stale(now: datetime) -> datetime:
-    return now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS", 45))
+    return now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS"))
 
 
 def _claim(run_id: int, now: datetime, *, pending: bool) -> uuid.UUID | None:
@@ -309,7 +306,7 @@ def _execute_claimed(run_id: int | None, lease: uuid.UUID) -> LabRun | None:
     run_id = run.pk
     if run.deliveries > MAX_DELIVERIES:
         return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
-    fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS", 0)
+    fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS")
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
     attempt = run.attempt
@@ -406,7 +403,7 @@ def lab_runs_sweep(now: datetime | None = None) -> int:
     from labs.tasks import execute_lab_run
 
     now = now or timezone.now()
-    pending_before = now - timedelta(seconds=_setting("LAB_RUN_PENDING_SECONDS", 10))
+    pending_before = now - timedelta(seconds=_setting("LAB_RUN_PENDING_SECONDS"))
     stale_before = _stale(now)
     resent = 0
     # Not re-sent since its claim, or re-sent longer than a deadline ago.
