@@ -102,7 +102,15 @@ def test_every_page_type_is_clean_valid_and_readable_at_both_widths(
     course_services.lesson_mark_complete(alice, Item.objects.get(course=course, slug="intro"))
     tour.visit("home", reverse("home"))
     tour.visit("catalog", reverse("courseware:catalog"))
-    tour.visit("outline", reverse("courseware:outline", args=[slug]))
+    page = tour.visit("outline", reverse("courseware:outline", args=[slug]))
+    # Lesson rows like quiz and lab rows: kind, title and status on one line (not the lesson page's grid).
+    offsets = page.evaluate(
+        """[...document.querySelectorAll('.cw-item-lesson')].map(row => {
+             const a = row.querySelector('a').getBoundingClientRect();
+             const b = row.querySelector('.badge').getBoundingClientRect();
+             return Math.abs(a.top - b.top) < 12 && b.left > a.right; })"""
+    )
+    assert offsets and all(offsets), "outline lesson rows: status beside the title"
     tour.visit("lesson", reverse("courseware:lesson", args=[slug, "intro"]))
     tour.visit("quiz-start", reverse("courseware:quiz", args=[slug, "final-exam"]))
     tour.visit("quiz-form", reverse("courseware:quiz", args=[slug, "devices-quiz"]))
@@ -111,6 +119,19 @@ def test_every_page_type_is_clean_valid_and_readable_at_both_widths(
     tour.visit("my-progress", reverse("courseware:my_progress"))
     page = tour.visit("lab", reverse("labs:lab", args=[slug, "io-trap-trace"]))
     assert "best " in page.inner_text("#lab-score")
+    # Wide screen: manual and console side by side from the top. Phone: the console comes before the manual.
+    tops = page.evaluate(
+        "[document.querySelector('#manual-heading'), document.querySelector('#console-heading')]"
+        ".map(h => Math.round(h.getBoundingClientRect().top))"
+    )
+    assert abs(tops[0] - tops[1]) < 8, tops
+    page.set_viewport_size({"width": 390, "height": 844})
+    order = page.evaluate(
+        "[document.querySelector('#console-input'), document.querySelector('#manual-heading')]"
+        ".map(e => e.getBoundingClientRect().top + window.scrollY)"
+    )
+    assert order[0] < order[1] and order[0] < 844, f"on a phone the console is first and on screen: {order}"
+    page.set_viewport_size({"width": 1280, "height": 900})
     attempt = lab.attempts.get(user=alice)
     run = attempt.runs.filter(kind="action", status="passed").order_by("pk").first()
     assert run is not None
@@ -128,6 +149,9 @@ def test_every_page_type_is_clean_valid_and_readable_at_both_widths(
     audited_page.page.context.clear_cookies()
     audited_page.login_as(ian)
     page = tour.visit("dashboard", reverse("classes:detail", args=[klass.pk]))
+    # The board scrolls in its own box: the page itself is never wider than the window; the student column sticks.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate("getComputedStyle(document.querySelector('.cl-board th[scope=row]')).position") == "sticky"
     page.click(f"a[href='{reverse('classes:heatmap', args=[klass.pk, 'io-trap-trace'])}'] >> nth=0")
     page.wait_for_selector("#heatmap-panel #heat")  # interactive state: the heatmap open in the dashboard
     audited_page.audit()
