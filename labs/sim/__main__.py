@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from . import migration, mmu
 from .actions import replay_with_results
 from .errors import InvalidParameter, SimError
+from .guests import GUEST_KINDS
 from .host import Host
 from .trace import Trace
 
@@ -196,17 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument(
         "--guest",
-        choices=(
-            "emulated",
-            "enlightened",
-            "windows-enlightened",
-            "windows-xp",
-            "windows-2000-server",
-            "windows-no-integration-services",
-            "linux-xen",
-            "linux-ic-2.0",
-            "linux-ic-2.1",
-        ),
+        choices=("emulated", "enlightened", *GUEST_KINDS),
         default="enlightened",
     )
     p.add_argument("--op", choices=("read", "write"), default="write")
