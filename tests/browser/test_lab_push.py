@@ -4,6 +4,7 @@ an idle lab tab sends nothing."""
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,17 @@ import pytest
 from django.urls import reverse
 
 from courseware.services import course_load
+from labs import services
 from labs.models import LabAttempt
 from tests.conftest import PASSWORD
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
+
+HIDDEN = "Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});"
+VISIBLE = """() => {
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -44,3 +52,18 @@ def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
 
         time.sleep(2.5)  # the old page polled every 2 s; a finished run asks for nothing
         assert len(run_requests) == 1, run_requests
+
+        # A tab in the background asks nothing (static/js/site.js); shown again, it asks at once, not at the next tick.
+        attempt = LabAttempt.objects.get(user=alice)
+        settings.CELERY_TASK_DEFAULT_QUEUE = "nobody-listens"  # the next run stays pending until we execute it
+        run = services.lab_action_submit(attempt, "reboot", {"op": "host.reboot"}, uuid.uuid4()).run
+        page.add_init_script(HIDDEN)
+        page.reload()
+        page.wait_for_selector(f"#run-{run.pk}[aria-busy='true']")
+        audited_page.audit()
+        time.sleep(1.5)
+        assert len(run_requests) == 1, "no long-poll while hidden"
+        services.lab_run_execute(run.pk)
+        page.evaluate(VISIBLE)
+        page.wait_for_selector(f"#run-{run.pk}[aria-busy='false']", timeout=5_000)
+        assert len(run_requests) == 2, run_requests

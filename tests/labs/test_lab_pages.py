@@ -57,7 +57,8 @@ def test_a_console_command_over_htmx_returns_a_waiting_run_then_its_result(alice
     run = LabRun.objects.get(attempt=attempt)
     # One long-poll per run, sent at once and answered when the result is stored (labs/notify.py), never fast polling.
     assert f'data-hx-get="{reverse("labs:run", kwargs={"run_id": run.pk})}?wait=25"' in body
-    assert 'data-hx-trigger="load, every 20s"' in body and 'data-hx-sync="this:drop"' in body
+    assert 'data-hx-trigger="load, every 20s, visibilitychange from:document"' in body
+    assert 'data-hx-sync="this:drop"' in body
     assert "every 2s" not in body and "delay:300ms" not in body
     assert 'hx-swap-oob="true"' in body, "the form gets a fresh token for the next command"
     services.lab_run_execute(run.pk)

@@ -169,7 +169,8 @@ def test_a_pending_run_is_held_for_the_wait_then_asks_again(
     started = time.monotonic()
     body = alice_client.get(reverse("labs:run", kwargs={"run_id": run.pk}) + "?wait=25", **HX).content.decode()
     assert 1 <= time.monotonic() - started < 3
-    assert 'data-hx-trigger="load, every 20s"' in body, "still pending: the fragment asks again"
+    trigger = 'data-hx-trigger="load, every 20s, visibilitychange from:document"'
+    assert trigger in body, "still pending: the fragment asks again"
 
 
 @pytest.mark.django_db
