@@ -148,7 +148,8 @@ def _parse_number(question: dict[str, Any], value: str) -> float | None:
 def _parse_position(question: dict[str, Any], value: str) -> int | None:
     if value == "":
         return None
-    if not value.isdigit() or not 1 <= int(value) <= len(question["items"]):
+    # isascii(): str.isdigit() accepts "¹" and other digits that int() refuses.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= len(question["items"]):
         raise InvalidSubmissionError(f"A position in question '{question['id']}' is out of range.")
     return int(value)
 

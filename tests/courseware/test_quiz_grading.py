@@ -191,6 +191,11 @@ def test_any_post_is_either_graded_or_refused_never_a_crash(fields: dict[str, li
         assert set(results) == {question["id"] for question in questions}
 
 
+def test_a_position_written_with_a_non_ascii_digit_is_refused_not_a_crash() -> None:
+    with pytest.raises(grading.InvalidSubmissionError, match="out of range"):
+        grading.parse_answers(DEVICES, _post(**{"q.write-path.app": "\u00b9"}))  # "¹": isdigit() yet not int()
+
+
 def test_ordering_with_partial_credit_scores_each_item_in_its_right_place() -> None:
     questions = [dict(q, partial_credit=True) if q["id"] == "write-path" else q for q in DEVICES]
     right = {"app": "1", "fs": "2", "vsc": "3", "vmbus": "4", "vsp": "5"}
