@@ -71,6 +71,7 @@ class Membership(models.Model):
         LINK = "link", "Join link"
         CSV = "csv", "Added by an instructor"  # before invitations: kept for the rows made that way
         INVITATION = "invitation", "Accepted an invitation"
+        LMS = "lms", "LMS roster"
 
     klass = models.ForeignKey(Class, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_memberships")

@@ -112,7 +112,7 @@ def roster_sync(lms_class_id: int) -> SyncReport:
                 klass.instructors.add(user)
                 report.instructors.append(user)
         elif active and user.pk not in current:
-            classes.membership_add(klass, user, Membership.Via.CSV)
+            classes.membership_add(klass, user, Membership.Via.LMS)
             report.added.append(user)
         elif not active and user.pk in current:
             classes.membership_remove(klass, user)
