@@ -20,26 +20,28 @@ from config.env import env_bool, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Importing these settings writes nothing: the folders under VAR_DIR and the development secret file are made
+# when the apps start (core.apps.CoreConfig.ready), by the process that needs them.
 
 DEBUG = env_bool("DEBUG", True)
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 
 
-def _development_secret() -> str:
-    """A random key kept in var/ so sessions survive a restart of `make run`."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
+DEVELOPMENT_SECRET_FILE = VAR_DIR / "secret_key"
+"""Where `make run` keeps its generated key, so sessions survive a restart (DEBUG only; see core.apps)."""
+DEVELOPMENT_SECRET_GENERATED = False
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0: expected a long random string.")
-    SECRET_KEY = _development_secret()
+    try:
+        SECRET_KEY = DEVELOPMENT_SECRET_FILE.read_text().strip()
+    except OSError:
+        SECRET_KEY = ""
+    if not SECRET_KEY:
+        SECRET_KEY = secrets.token_urlsafe(50)
+        DEVELOPMENT_SECRET_GENERATED = True  # core.apps keeps it in DEVELOPMENT_SECRET_FILE at start-up
 elif len(SECRET_KEY) < 32 and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY is too short: expected at least 32 random characters.")
 
@@ -162,8 +164,6 @@ else:
     _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
     _processed_dir = CELERY_FILESYSTEM_DIR / "processed"
     _control_dir = CELERY_FILESYSTEM_DIR / "control"
-    for _folder in (_queue_dir, _processed_dir, _control_dir):
-        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -259,7 +259,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

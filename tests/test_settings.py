@@ -30,6 +30,28 @@ def test_it_starts_with_no_variables_on_sqlite_and_the_filesystem_broker(tmp_pat
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_importing_the_settings_writes_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    env["VAR_DIR"] = str(tmp_path / "var")
+    code = "import config.settings as s; print(len(s.SECRET_KEY) >= 50)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+    assert not (tmp_path / "var").exists(), "folders and the secret are made at start-up, not at import"
+
+
+def test_the_development_secret_is_kept_and_reused_by_the_next_process(tmp_path: Path) -> None:
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    env.update({"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"})
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.strip() == second.stdout.strip() == (tmp_path / "secret_key").read_text()
+    assert (tmp_path / "celery" / "queue").is_dir() and (tmp_path / "static").is_dir()
+
+
 def test_it_uses_postgresql_and_redis_when_given(tmp_path: Path) -> None:
     result = _start(
         {"DATABASE_URL": "postgres://u@db.example:5432/hv", "REDIS_URL": "redis://cache.example:6379/0"}, tmp_path
