@@ -10,14 +10,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from classes.models import Class, Membership
 from classes.services import class_get_for_instructor, student_get_for_class, teaches_course
+from core.http import HtmxHttpRequest
 from courseware.models import Course, Item, Progress
 from delivery import certificates as certificates_service
 from delivery import handbooks as handbooks_service
@@ -25,11 +25,6 @@ from delivery import services
 from delivery.access import require_trainer
 from delivery.models import Certificate, CertificateRule, Handbook
 from delivery.pdf import PdfUnavailableError, pdf_missing
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 # Course columns a present page never shows.
 HEAVY_COURSE_FIELDS = (
@@ -47,7 +42,7 @@ def _see_other(url: str) -> HttpResponse:
     return response
 
 
-def _lesson_for_trainer(request: HttpRequest, course: str, lesson: str) -> Item:
+def _lesson_for_trainer(request: HtmxHttpRequest, course: str, lesson: str) -> Item:
     item = get_object_or_404(
         Item.objects.select_related("course", "lesson").defer(*HEAVY_COURSE_FIELDS, "lesson__body_html"),
         course__slug=course,
@@ -75,7 +70,7 @@ def _deck_context(item: Item) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def present(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
+def present(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     """The lesson as full-screen slides for the room; the presenter view follows it over a BroadcastChannel."""
     item = _lesson_for_trainer(request, course, lesson)
     return render(request, "delivery/present.html", _deck_context(item))
@@ -83,7 +78,7 @@ def present(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def presenter(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
+def presenter(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     """The presenter's window: current and next slide, the notes for the slide, and a timer against the minutes."""
     item = _lesson_for_trainer(request, course, lesson)
     return render(request, "delivery/presenter.html", _deck_context(item))
@@ -91,7 +86,7 @@ def presenter(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def present_trace(request: HttpRequest, course: str, path: str) -> HttpResponse:
+def present_trace(request: HtmxHttpRequest, course: str, path: str) -> HttpResponse:
     """A reference I/O trace (one 100 KB disk write, emulated or synthetic) full-screen, stepped with the keyboard."""
     course_obj = get_object_or_404(Course.objects.only("pk", "slug", "title"), slug=course)
     require_trainer(request.user, course_obj.pk)
@@ -113,7 +108,7 @@ def present_trace(request: HttpRequest, course: str, path: str) -> HttpResponse:
 # --- Handbooks ----------------------------------------------------------------------------------------------------
 
 
-def _handbook_context(request: HttpRequest, course: Course) -> dict[str, Any]:
+def _handbook_context(request: HtmxHttpRequest, course: Course) -> dict[str, Any]:
     trainer = teaches_course(request.user, course.pk)
     kinds = [Handbook.Kind.STUDENT, Handbook.Kind.INSTRUCTOR] if trainer else [Handbook.Kind.STUDENT]
     found = {
@@ -161,7 +156,7 @@ def handbook_build(request: HtmxHttpRequest, course: str, kind: str) -> HttpResp
 
 @login_required
 @require_GET
-def handbook_download(request: HttpRequest, course: str, kind: str) -> HttpResponse:
+def handbook_download(request: HtmxHttpRequest, course: str, kind: str) -> HttpResponse:
     """The built PDF of the current version: the student handbook for any signed-in user, the instructor one for
     trainers only."""
     course_obj = _course_for_handbooks(course)
@@ -184,7 +179,7 @@ def handbook_download(request: HttpRequest, course: str, kind: str) -> HttpRespo
 
 @login_required
 @require_GET
-def my_certificates(request: HttpRequest) -> HttpResponse:
+def my_certificates(request: HtmxHttpRequest) -> HttpResponse:
     """The learner's certificates, and for each course they started (on their own or in a class) what is left."""
     user = request.user
     certificates = list(Certificate.objects.filter(user=user))
@@ -231,7 +226,7 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def certificate_claim(request: HttpRequest) -> HttpResponse:
+def certificate_claim(request: HtmxHttpRequest) -> HttpResponse:
     course = get_object_or_404(Course, slug=request.POST.get("course", ""))
     klass = None
     class_id = request.POST.get("class", "")
@@ -240,7 +235,7 @@ def certificate_claim(request: HttpRequest) -> HttpResponse:
             raise Http404("No such class.")
         klass = get_object_or_404(Class, pk=int(class_id), course=course, memberships__user=request.user)
     try:
-        certificate = certificates_service.certificate_claim(request.user, course, klass)  # type: ignore[arg-type]
+        certificate = certificates_service.certificate_claim(request.user, course, klass)
     except certificates_service.NotEligibleError as error:
         messages.error(request, str(error))
     else:
@@ -260,7 +255,7 @@ def _certificate_for_viewer(user: Any, code: str) -> Certificate:
 
 @login_required
 @require_GET
-def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
+def certificate_pdf(request: HtmxHttpRequest, code: str) -> HttpResponse:
     certificate = _certificate_for_viewer(request.user, code)
     if certificate.revoked:
         raise Http404("This certificate was revoked.")
@@ -276,7 +271,7 @@ def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def verify(request: HttpRequest, code: str) -> HttpResponse:
+def verify(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Public: confirms a certificate by its unguessable code, showing only what the certificate itself says."""
     certificate = Certificate.objects.filter(code=code).first()
     if certificate is None:
@@ -314,7 +309,7 @@ def _class_certificates_context(klass: Class) -> dict[str, Any]:
 
 
 @login_required
-def class_certificates(request: HttpRequest, class_id: int) -> HttpResponse:
+def class_certificates(request: HtmxHttpRequest, class_id: int) -> HttpResponse:
     """A class's certificates for its trainers: the rule, each student's standing, issue and revoke."""
     klass = class_get_for_instructor(request.user, class_id)
     if request.method == "POST":
@@ -335,21 +330,21 @@ def class_certificates(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def certificate_issue(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
+def certificate_issue(request: HtmxHttpRequest, class_id: int, user_id: int) -> HttpResponse:
     klass = class_get_for_instructor(request.user, class_id)
     student = student_get_for_class(klass, user_id).user
-    certificate = certificates_service.certificate_issue(klass, student, request.user)  # type: ignore[arg-type]
+    certificate = certificates_service.certificate_issue(klass, student, request.user)
     messages.success(request, f"Certificate issued to {certificate.learner_name}.")
     return _see_other(reverse("delivery:class_certificates", args=[klass.pk]))
 
 
 @login_required
 @require_POST
-def certificate_revoke(request: HttpRequest, class_id: int, certificate_id: int) -> HttpResponse:
+def certificate_revoke(request: HtmxHttpRequest, class_id: int, certificate_id: int) -> HttpResponse:
     klass = class_get_for_instructor(request.user, class_id)
     certificate = get_object_or_404(Certificate.objects.filter(klass=klass), pk=certificate_id)
     try:
-        certificates_service.certificate_revoke(certificate, request.user, request.POST.get("reason", ""))  # type: ignore[arg-type]
+        certificates_service.certificate_revoke(certificate, request.user, request.POST.get("reason", ""))
     except ValueError as error:
         messages.error(request, str(error))
     else:
