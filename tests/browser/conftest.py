@@ -53,6 +53,15 @@ def wait_for_js(page: Any, expression: str, timeout: int = 15_000) -> Any:
         page.wait_for_timeout(100)
 
 
+def run_console(page: Any, command: str) -> None:
+    """Type a lab console command, run it with Ctrl+Enter, and wait until its run is finished."""
+    runs_before = page.locator("#run-log article.run").count()
+    page.fill("#console-input", command)
+    page.press("#console-input", "Control+Enter")
+    wait_for_js(page, f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
+    page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
+
+
 def _require_chromium() -> None:
     if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
         return

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from courseware.services import course_load
 from labs.models import LabAttempt
-from tests.browser.conftest import wait_for_js
+from tests.browser.conftest import run_console, wait_for_js
 from tests.conftest import PASSWORD
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
@@ -20,13 +20,6 @@ from tests.labs.conftest import build_lab_course
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _run(page: Any, command: str) -> None:
-    """Type a command, run it with Ctrl+Enter, and wait until its run is finished."""
-    runs_before = page.locator("#run-log article.run").count()
-    page.fill("#console-input", command)
-    page.press("#console-input", "Control+Enter")
-    wait_for_js(page, f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
-    page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
 
 
 def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp_path: Path, settings: Any) -> None:
@@ -44,11 +37,11 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         legacy, enlightened = attempt.params["legacy_vm"], attempt.params["enlightened_vm"]
         assert legacy in page.inner_text(".tasks")
 
-        _run(page, f"io write 100KB on {legacy}")
+        run_console(page, f"io write 100KB on {legacy}")
         first = page.locator("#run-log article.run").first
         expected = "took the emulated path: 40 VM exits, 40 port accesses, 88 user/kernel crossings in the root"
         assert expected in first.inner_text()
-        _run(page, f"io write 100KB on {enlightened}")
+        run_console(page, f"io write 100KB on {enlightened}")
         assert "took the synthetic path" in page.locator("#run-log article.run").first.inner_text()
         audited_page.audit()
 
@@ -73,7 +66,7 @@ def test_a_learner_does_the_io_trap_trace_lab(audited_page: Any, alice: Any, tmp
         audited_page.audit()
 
         audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
-        _run(
+        run_console(
             page,
             "answer emulated-port-accesses 40\nanswer emulated-root-crossings 88\nanswer emulator-process vmwp.exe\n"
             "answer synthetic-root-user 0\nanswer why-no-root-user b",

@@ -12,19 +12,13 @@ from django.urls import reverse
 
 from courseware.services import course_load
 from labs.models import LabAttempt
-from tests.browser.conftest import AuditedPage, wait_for_js
+from tests.browser.conftest import AuditedPage, run_console, wait_for_js
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _run(page: Any, command: str) -> None:
-    runs_before = page.locator("#run-log article.run").count()
-    page.fill("#console-input", command)
-    page.press("#console-input", "Control+Enter")
-    wait_for_js(page, f"document.querySelectorAll('#run-log article.run').length > {runs_before}")
-    page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
 
 
 def test_the_panels_follow_each_run_and_start_again_keeps_the_attempt(
@@ -40,7 +34,7 @@ def test_the_panels_follow_each_run_and_start_again_keeps_the_attempt(
         assert page.is_visible("#run-log li.empty")
         assert "appears here after your first run" in page.inner_text("#azman-store")
         page.wait_for_timeout(100)
-        _run(page, "azman create scope Finance")
+        run_console(page, "azman create scope Finance")
         assert not page.is_visible("#run-log li.empty"), "'No runs yet' goes once there is a run"
         wait_for_js(page, "document.querySelector('#azman-store').innerText.includes('Finance')")
         assert "appears here after your first run" not in page.inner_text("#azman-store")
