@@ -74,15 +74,17 @@ class ToolConf(ToolConfAbstract[DjangoRequest]):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
+    # pylti1p3 calls the *_by_issuer/find_deployment forms only when check_iss_has_one_client() is True, which it
+    # never is here (one issuer may hold several registrations); they exist because the abstract base demands them.
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
-        raise NotImplementedError
+        raise NotImplementedError("registrations are looked up by issuer and client id")
 
     def find_registration_by_params(self, iss: str, client_id: str | None, *args: Any, **kwargs: Any) -> Any:
         platform = platform_find(iss, client_id)
         return registration_for(platform) if platform else None
 
     def find_deployment(self, iss: str, deployment_id: str) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError("deployments are looked up by issuer, client id and deployment id")
 
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
