@@ -76,6 +76,9 @@ def _wait(predicate: object, timeout: float = 30.0) -> None:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     call_command("migrate", verbosity=0)
+    waiting = LabRun.objects.filter(status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)).count()
+    if waiting:  # a message is a turn: runs left waiting here would be taken before the bench's own
+        sys.exit(f"this database has {waiting} lab runs waiting; the bench needs an empty queue (a fresh database)")
     folder = build_lab_course(Path(tempfile.mkdtemp()) / "bench-course", ["io-trap-trace"])
     course_load(folder)
     lab = Lab.objects.get(item__slug="io-trap-trace", item__course__slug="lab-course")

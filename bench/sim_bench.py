@@ -35,7 +35,7 @@ SCENARIO: dict[str, Any] = {
     },
     "vms": [
         {"name": "web01", "guest": "windows-enlightened", "memory_mb": 1024, "state": "running"},
-        {"name": "legacy", "guest": "windows-2000", "memory_mb": 512, "state": "running"},
+        {"name": "legacy", "guest": "windows-no-integration-services", "memory_mb": 512, "state": "running"},
     ],
 }
 

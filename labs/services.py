@@ -18,6 +18,7 @@ import logging
 import random
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,12 +26,12 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, JSONField, Max, Min, Q, Subquery, When
+from django.db.models import F, Max, Q
 from django.http import Http404
 from django.utils import timezone
 
 from core import ratelimit
-from labs import engine, notify, signals
+from labs import engine, notify, runsql, signals
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,11 @@ def _check_queue_room(user_id: int, runs: int) -> None:
 def _fair_at(user_id: int) -> datetime:
     """This run's turn (start-time fair queueing): the turn being served, or one run budget after this learner's
     last waiting run, whichever is later. A learner with nothing waiting goes right after the run in progress."""
-    turns = LabRun.objects.filter(status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)).aggregate(
-        serving=Max("fair_at", filter=Q(status=LabRun.Status.RUNNING)),
-        head=Min("fair_at", filter=Q(status=LabRun.Status.PENDING)),
-        last=Max("fair_at", filter=Q(attempt__user_id=user_id)),
-    )
-    serving = turns["serving"] or turns["head"] or timezone.now()
-    if turns["last"] is None:
+    serving, head, last = runsql.turns(user_id)
+    serving = serving or head or timezone.now()
+    if last is None:
         return serving
-    return max(serving, turns["last"] + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
+    return max(serving, last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
 
 
 def lab_action_validate(action: dict[str, Any]) -> dict[str, Any]:
@@ -168,35 +165,27 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
     if len(source.encode("utf-8", "surrogatepass")) > engine.MAX_INPUT_BYTES:
         raise ValueError(f"The input is longer than {engine.MAX_INPUT_BYTES:,} bytes.")
     lab_action_validate(action)
+    now = timezone.now()
     try:  # a token seen before (a double click) fails the unique constraint: the first submission is the record
         with transaction.atomic():
-            locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
-            seq = locked.action_count + 1
+            taken = runsql.attempt_next_seq(attempt.pk, now)  # locks the attempt's row until the commit
+            if taken is None:
+                raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
+            seq, user_id = taken
             if seq > engine.MAX_ACTIONS:
                 raise ValueError(
                     f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again."
                 )
-            lab_action = LabAction.objects.create(
-                attempt=locked,
-                seq=seq,
-                source=source,
-                action=action,
-                client_token=client_token,
-            )
-            LabAttempt.objects.filter(pk=locked.pk).update(action_count=seq, last_activity_at=timezone.now())
-            run = LabRun.objects.create(
-                attempt=locked,
-                kind=LabRun.Kind.ACTION,
-                action=lab_action,
-                upto_seq=seq,
-                client_token=client_token,
-                fair_at=_fair_at(locked.user_id),
+            action_id = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
+            run = runsql.run_insert(
+                attempt.pk, LabRun.Kind.ACTION, action_id, seq, client_token, _fair_at(user_id), now
             )
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         # The same token raced in from a second request: the first one is the record.
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
     attempt.action_count = seq
+    run.attempt = attempt
     return Submission(run, created=True)
 
 
@@ -205,20 +194,17 @@ def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID) -> Submission
     existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
     if existing:
         return Submission(existing, created=False)
+    now = timezone.now()
     try:
         with transaction.atomic():
-            locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
-            run = LabRun.objects.create(
-                attempt=locked,
-                kind=LabRun.Kind.CHECK,
-                upto_seq=locked.action_count,
-                client_token=client_token,
-                fair_at=_fair_at(locked.user_id),
+            upto_seq = runsql.attempt_touch(attempt.pk, now)  # locks the attempt's row until the commit
+            run = runsql.run_insert(
+                attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(attempt.user_id), now
             )
-            LabAttempt.objects.filter(pk=locked.pk).update(last_activity_at=timezone.now())
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
+    run.attempt = attempt
     return Submission(run, created=True)
 
 
@@ -243,19 +229,13 @@ def lab_run_execute_next(run_id: int, recover: bool = False) -> LabRun | None:
     turn it is (which may be another learner's: a message is a turn)."""
     now = timezone.now()
     if recover:
-        lease = _claim(run_id, now, pending=False)
-        if lease is not None:
-            return _execute_claimed(run_id, lease)
-    head = LabRun.objects.filter(status=LabRun.Status.PENDING).order_by("fair_at", "pk").values("pk")[:1]
+        claimed = _claim(now, run_id=run_id, pending=False)
+        if claimed is not None:
+            return _execute_claimed(*claimed)
     for _ in range(3):  # another worker may claim the same head first: take the next one
-        lease = uuid.uuid4()
-        with transaction.atomic():
-            _claim_without_flush()
-            claimed = LabRun.objects.filter(pk=Subquery(head), status=LabRun.Status.PENDING).update(
-                status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
-            )
-        if claimed:
-            return _execute_claimed(None, lease)
+        claimed = _claim(now)
+        if claimed is not None:
+            return _execute_claimed(*claimed)
         if not LabRun.objects.filter(status=LabRun.Status.PENDING).exists():
             return None
     return None
@@ -263,86 +243,77 @@ def lab_run_execute_next(run_id: int, recover: bool = False) -> LabRun | None:
 
 def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
     """Claim run `run_id`, evaluate it on the simulator and store the result once; None if there was nothing to do."""
-    lease = _claim(run_id, now or timezone.now(), pending=True)
-    if lease is None:
+    claimed = _claim(now or timezone.now(), run_id=run_id, pending=True)
+    if claimed is None:
         return None  # finished already, or another worker holds a fresh claim
-    return _execute_claimed(run_id, lease)
+    return _execute_claimed(*claimed)
 
 
 def _stale(now: datetime) -> datetime:
     return now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS"))
 
 
-def _claim(run_id: int, now: datetime, *, pending: bool) -> uuid.UUID | None:
-    """Take run `run_id` (pending, or running but stale: its worker died) with a conditional UPDATE.
+def _claim(
+    now: datetime, run_id: int | None = None, *, pending: bool = True
+) -> tuple[runsql.Claimed, uuid.UUID] | None:
+    """Take the head of the queue, or run `run_id` (pending, or running but stale: its worker died), with one
+    conditional UPDATE under a new lease.
 
     The claim need not survive a database crash (the run would only be pending again, and re-sent), so on
     PostgreSQL it commits without waiting for the WAL flush; the result's commit is fully durable."""
     lease = uuid.uuid4()
-    claimable = Q(status=LabRun.Status.RUNNING, claimed_at__lt=_stale(now))
-    if pending:
-        claimable |= Q(status=LabRun.Status.PENDING)
     with transaction.atomic():
-        _claim_without_flush()
-        claimed = LabRun.objects.filter(claimable, pk=run_id).update(
-            status=LabRun.Status.RUNNING, claimed_at=now, lease=lease, deliveries=F("deliveries") + 1
-        )
-    return lease if claimed else None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        claimed = runsql.run_claim(now, lease, run_id, _stale(now), pending=pending)
+    return (claimed, lease) if claimed is not None else None
 
 
-def _claim_without_flush() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _execute_claimed(run_id: int | None, lease: uuid.UUID) -> LabRun | None:
-    """Evaluate the run this worker claimed (found by its lease when the claim picked the head of the queue)."""
-    # The item and the learner are read only when a check records progress.
-    runs = LabRun.objects.select_related("attempt__lab").defer(
-        "attempt__lab__manual_html", "attempt__lab__answer_key_html"
+def _execute_claimed(claimed: runsql.Claimed, lease: uuid.UUID) -> LabRun | None:
+    """Evaluate the run this worker claimed; the claim's own UPDATE returned what this needs of the run."""
+    run = LabRun(
+        id=claimed.id,
+        attempt_id=claimed.attempt_id,
+        kind=claimed.kind,
+        upto_seq=claimed.upto_seq,
+        deliveries=claimed.deliveries,
+        status=LabRun.Status.RUNNING,
+        lease=lease,
     )
-    run = runs.get(pk=run_id) if run_id is not None else runs.get(status=LabRun.Status.RUNNING, lease=lease)
-    run_id = run.pk
+    run._state.adding = False
     if run.deliveries > MAX_DELIVERIES:
         return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
     fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS")
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
-    attempt = run.attempt
-    definition = attempt.lab.definition
+    scenario = runsql.attempt_scenario(run.attempt_id)
+    definition = scenario.definition
     # Every action number, but only the actions the worker's cached replay lacks are read (and decoded).
-    known = engine.REPLAY_CACHE.known_seqs(attempt.pk, definition, attempt.seed, attempt.params)
+    known = engine.REPLAY_CACHE.known_seqs(run.attempt_id, definition, scenario.seed, scenario.params)
     cached_upto = (known[-1] if known else 0) if known is not None else -1
-    logged = list(
-        LabAction.objects.filter(attempt=attempt, seq__lte=run.upto_seq, over_budget=False)
-        .order_by("seq")
-        .annotate(needed=Case(When(seq__gt=cached_upto, then="action"), default=None, output_field=JSONField()))
-        .values_list("seq", "needed")
-    )
+    logged = runsql.action_log(run.attempt_id, run.upto_seq, cached_upto)
     seqs = [seq for seq, _ in logged]
     actions: list[dict[str, Any] | None] = [action for _, action in logged]
     if known is not None and known != seqs[: len(known)]:  # the log changed under the cache: read it all
-        actions = list(
-            LabAction.objects.filter(attempt=attempt, seq__in=seqs).order_by("seq").values_list("action", flat=True)
-        )
+        actions = [action for _, action in runsql.action_log(run.attempt_id, run.upto_seq)]
     try:
         outcome = engine.evaluate(
             definition,
-            attempt.seed,
-            attempt.params,
+            scenario.seed,
+            scenario.params,
             actions,  # type: ignore[arg-type]
             kind=run.kind,
-            hints_used=attempt.hints_used,
+            hints_used=scenario.hints_used,
             seqs=seqs,
-            cache_key=attempt.pk,
+            cache_key=run.attempt_id,
         )
     except SoftTimeLimitExceeded:
         engine.REPLAY_CACHE.clear()  # the host may be half-way through an action
         outcome = engine.timed_out("the worker's time limit")
     except Exception:  # noqa: BLE001 - an infrastructure or engine failure is never reported as a wrong answer
         engine.REPLAY_CACHE.clear()
-        log.exception("lab run %s could not be evaluated", run_id)
+        log.exception("lab run %s could not be evaluated", run.pk)
         outcome = engine.could_not_evaluate("an internal error in the lab engine")
     return _finish(run, lease, outcome)
 
@@ -360,14 +331,16 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
     }
     needs_progress = run.kind == LabRun.Kind.CHECK and outcome.status in (LabRun.Status.PASSED, LabRun.Status.FAILED)
     over_budget = run.kind == LabRun.Kind.ACTION and outcome.over_budget_seq == run.upto_seq
-    with transaction.atomic():
-        stored = LabRun.objects.filter(pk=run.pk, status=LabRun.Status.RUNNING, lease=lease).update(**fields)
-        if not stored:
+    # One statement needs no transaction of its own (in autocommit it is one); more are atomic together.
+    with transaction.atomic() if (needs_progress or over_budget) else nullcontext():
+        if not runsql.run_finish(run.pk, lease, fields):
             return None  # our claim was taken over by a recovery; its result is the record
         if over_budget:
             LabAction.objects.filter(attempt_id=run.attempt_id, seq=run.upto_seq).update(over_budget=True)
         if needs_progress:
-            _record_progress(run.attempt, outcome)
+            attempt = LabAttempt.objects.select_related("lab__item", "user").get(pk=run.attempt_id)
+            run.attempt = attempt
+            _record_progress(attempt, outcome)
             signals.lab_check_scored.send(
                 sender=LabRun, run=run, points=outcome.points, passed=outcome.status == LabRun.Status.PASSED
             )
@@ -435,9 +408,7 @@ def queue_length() -> int | None:
 
     try:
         with current_app.connection_for_read() as connection:
-            declared = connection.default_channel.queue_declare(
-                queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True
-            )
+            declared = connection.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
             return int(declared.message_count)
     except ChannelError as exc:
         if getattr(exc, "reply_code", None) == 404:

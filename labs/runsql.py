@@ -1,0 +1,299 @@
+"""The statements of a lab action's hot path, written once in SQL that SQLite (3.35+) and PostgreSQL both run.
+
+A lab action is a handful of small statements: append the action and its run, claim the run, read the log,
+store the result. Built by the ORM each cost about 0.2-0.9 ms of Python, which was more than the database and
+the simulator together (`bench/labs_bench.py`: 3.4x a no-op Celery task). Here each is one prepared string and
+its parameters, adapted by the model fields themselves (`get_db_prep_save`: JSON, UUIDs, datetimes), with the
+table and column names taken from the models. Everything else about runs stays in `labs.services` with the ORM;
+the semantics (conditional UPDATEs, a lease per claim, one result per run) are the ones it documents.
+"""
+
+# ruff: noqa: S608 - the SQL strings are built from the models' table names and status constants only; every value
+# is a query parameter.
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from labs.models import Lab, LabAction, LabAttempt, LabRun
+
+_RUN = LabRun._meta.db_table
+_ACTION = LabAction._meta.db_table
+_ATTEMPT = LabAttempt._meta.db_table
+_LAB = Lab._meta.db_table
+_PENDING = str(LabRun.Status.PENDING)
+_RUNNING = str(LabRun.Status.RUNNING)
+_RESET = str(LabAttempt.Status.RESET)
+
+
+def _prep(model: Any, field: str, value: Any) -> Any:
+    """`value` as the database driver takes it for `model.field` (the ORM's own adaptation)."""
+    return model._meta.get_field(field).get_db_prep_save(value, connection)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as read by a raw cursor (text on both backends), decoded."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A datetime column as read by a raw cursor: aware on PostgreSQL, naive UTC text on SQLite."""
+    if value is None or isinstance(value, datetime) and timezone.is_aware(value):
+        return value
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
+
+
+def _one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+# --- Submitting ----------------------------------------------------------------------------------------
+
+_NEXT_SEQ = (
+    f"UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %s "
+    f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, user_id"
+)
+
+
+def attempt_next_seq(attempt_id: int, now: datetime) -> tuple[int, int] | None:
+    """Take the attempt's next action number (locking its row until the transaction ends): (seq, user id), or
+    None if the attempt was reset."""
+    row = _one(_NEXT_SEQ, [_prep(LabAttempt, "last_activity_at", now), attempt_id])
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def attempt_touch(attempt_id: int, now: datetime) -> int:
+    """Lock the attempt's row until the transaction ends and record activity; its action count."""
+    row = _one(
+        f"UPDATE {_ATTEMPT} SET last_activity_at = %s WHERE id = %s RETURNING action_count",
+        [_prep(LabAttempt, "last_activity_at", now), attempt_id],
+    )
+    if row is None:
+        raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
+    return int(row[0])
+
+
+_INSERT_ACTION = (
+    f"INSERT INTO {_ACTION} (attempt_id, seq, source, action, client_token, created_at, over_budget) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+
+
+def action_insert(
+    attempt_id: int, seq: int, source: str, action: dict[str, Any], client_token: uuid.UUID, now: datetime
+) -> int:
+    """Append an action to the attempt's log; its id. IntegrityError if its number or token is taken."""
+    row = _one(
+        _INSERT_ACTION,
+        [
+            attempt_id,
+            seq,
+            source,
+            _prep(LabAction, "action", action),
+            _prep(LabAction, "client_token", client_token),
+            _prep(LabAction, "created_at", now),
+            False,
+        ],
+    )
+    assert row is not None
+    return int(row[0])
+
+
+_TURNS = (
+    f"SELECT MAX(r.fair_at) FILTER (WHERE r.status = '{_RUNNING}'), "
+    f"MIN(r.fair_at) FILTER (WHERE r.status = '{_PENDING}'), "
+    "MAX(r.fair_at) FILTER (WHERE a.user_id = %s) "
+    f"FROM {_RUN} r JOIN {_ATTEMPT} a ON a.id = r.attempt_id WHERE r.status IN ('{_PENDING}', '{_RUNNING}')"
+)
+
+
+def turns(user_id: int) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """The queue's turns: (the latest one being served, the first one waiting, this learner's last one waiting or
+    being served)."""
+    row = _one(_TURNS, [user_id])
+    assert row is not None
+    return _datetime(row[0]), _datetime(row[1]), _datetime(row[2])
+
+
+_INSERT_RUN = (
+    f"INSERT INTO {_RUN} (attempt_id, kind, action_id, upto_seq, client_token, status, result, message, points, "
+    "created_at, nudged_at, fair_at, deliveries) "
+    f"VALUES (%s, %s, %s, %s, %s, '{_PENDING}', %s, '', 0, %s, %s, %s, 0) RETURNING id"
+)
+
+
+def run_insert(
+    attempt_id: int,
+    kind: str,
+    action_id: int | None,
+    upto_seq: int,
+    client_token: uuid.UUID,
+    fair_at: datetime,
+    now: datetime,
+) -> LabRun:
+    """Create a pending run; the model instance, as `LabRun.objects.create` would return it. IntegrityError if the
+    attempt has a run with this client token."""
+    row = _one(
+        _INSERT_RUN,
+        [
+            attempt_id,
+            kind,
+            action_id,
+            upto_seq,
+            _prep(LabRun, "client_token", client_token),
+            _prep(LabRun, "result", {}),
+            _prep(LabRun, "created_at", now),
+            _prep(LabRun, "nudged_at", now),
+            _prep(LabRun, "fair_at", fair_at),
+        ],
+    )
+    assert row is not None
+    run = LabRun(
+        id=int(row[0]),
+        attempt_id=attempt_id,
+        kind=kind,
+        action_id=action_id,
+        upto_seq=upto_seq,
+        client_token=client_token,
+        status=LabRun.Status.PENDING,
+        result={},
+        message="",
+        points=0,
+        created_at=now,
+        nudged_at=now,
+        fair_at=fair_at,
+        deliveries=0,
+    )
+    run._state.adding = False
+    run._state.db = connection.alias
+    return run
+
+
+# --- Executing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker needs of the run it claimed (read in the same statement as the claim)."""
+
+    id: int
+    attempt_id: int
+    kind: str
+    upto_seq: int
+    deliveries: int
+
+
+_CLAIM = (
+    f"UPDATE {_RUN} SET status = '{_RUNNING}', claimed_at = %s, lease = %s, deliveries = deliveries + 1 "
+    "WHERE {where} RETURNING id, attempt_id, kind, upto_seq, deliveries"
+)
+_CLAIM_HEAD = _CLAIM.format(
+    where=f"id = (SELECT id FROM {_RUN} WHERE status = '{_PENDING}' ORDER BY fair_at, id LIMIT 1) "
+    f"AND status = '{_PENDING}'"
+)
+_CLAIM_ONE = _CLAIM.format(where=f"id = %s AND (status = '{_RUNNING}' AND claimed_at < %s OR status = '{_PENDING}')")
+_CLAIM_STALE = _CLAIM.format(where=f"id = %s AND status = '{_RUNNING}' AND claimed_at < %s")
+
+
+def run_claim(
+    now: datetime,
+    lease: uuid.UUID,
+    run_id: int | None = None,
+    stale_before: datetime | None = None,
+    *,
+    pending: bool = True,
+) -> Claimed | None:
+    """Claim a run with one conditional UPDATE: the head of the queue (no `run_id`), or run `run_id` if it is pending
+    (with `pending`) or running with a claim older than `stale_before` (its worker died). None if nothing was
+    claimed."""
+    params = [_prep(LabRun, "claimed_at", now), _prep(LabRun, "lease", lease)]
+    if run_id is None:
+        sql = _CLAIM_HEAD
+    else:
+        sql = _CLAIM_ONE if pending else _CLAIM_STALE
+        params += [run_id, _prep(LabRun, "claimed_at", stale_before)]
+    row = _one(sql, params)
+    if row is None:
+        return None
+    return Claimed(
+        id=int(row[0]), attempt_id=int(row[1]), kind=str(row[2]), upto_seq=int(row[3]), deliveries=int(row[4])
+    )
+
+
+@dataclass(frozen=True)
+class AttemptScenario:
+    """What evaluating a run needs of its attempt and lab."""
+
+    seed: int
+    params: dict[str, Any]
+    hints_used: dict[str, int]
+    definition: dict[str, Any]
+
+
+_ATTEMPT_SCENARIO = (
+    f"SELECT a.seed, a.params, a.hints_used, l.definition FROM {_ATTEMPT} a JOIN {_LAB} l ON l.id = a.lab_id "
+    "WHERE a.id = %s"
+)
+
+
+def attempt_scenario(attempt_id: int) -> AttemptScenario:
+    row = _one(_ATTEMPT_SCENARIO, [attempt_id])
+    if row is None:
+        raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
+    return AttemptScenario(seed=int(row[0]), params=_json(row[1]), hints_used=_json(row[2]), definition=_json(row[3]))
+
+
+_LOG = (
+    f"SELECT seq, CASE WHEN seq > %s THEN action ELSE NULL END FROM {_ACTION} "
+    "WHERE attempt_id = %s AND seq <= %s AND over_budget = %s ORDER BY seq"
+)
+_LOG_SOME = f"SELECT seq, action FROM {_ACTION} WHERE attempt_id = %s AND seq <= %s AND over_budget = %s ORDER BY seq"
+
+
+def action_log(attempt_id: int, upto_seq: int, after_seq: int = -1) -> list[tuple[int, dict[str, Any] | None]]:
+    """The attempt's replayable actions 1..upto_seq in order, as (seq, action); only actions after `after_seq` are
+    read and decoded (the others are None), so a worker whose cache holds the start reads only what is new."""
+    with connection.cursor() as cursor:
+        if after_seq < 0:
+            cursor.execute(_LOG_SOME, [attempt_id, upto_seq, False])
+        else:
+            cursor.execute(_LOG, [after_seq, attempt_id, upto_seq, False])
+        rows = cursor.fetchall()
+    return [(int(seq), _json(action) if action is not None else None) for seq, action in rows]
+
+
+_FINISH = (
+    f"UPDATE {_RUN} SET status = %s, result = %s, message = %s, points = %s, finished_at = %s "
+    f"WHERE id = %s AND status = '{_RUNNING}' AND lease = %s"
+)
+
+
+def run_finish(run_id: int, lease: uuid.UUID, fields: dict[str, Any]) -> bool:
+    """Store a result if `lease` still holds the run; False if a recovery took it over."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FINISH,
+            [
+                fields["status"],
+                _prep(LabRun, "result", fields["result"]),
+                fields["message"],
+                fields["points"],
+                _prep(LabRun, "finished_at", fields["finished_at"]),
+                run_id,
+                _prep(LabRun, "lease", lease),
+            ],
+        )
+        return bool(cursor.rowcount)

@@ -1,0 +1,127 @@
+"""The hot path's SQL (labs.runsql) against the ORM: what it writes reads back the same through the models, on
+SQLite and on PostgreSQL (CI), and each conditional statement does nothing when its condition fails."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from labs import runsql, services
+from labs.models import Lab, LabAction, LabAttempt, LabRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def attempt(io_lab: Lab) -> LabAttempt:
+    return services.lab_attempt_current(User.objects.create_user("runsql-learner"), io_lab)
+
+
+def test_a_submitted_action_and_its_run_read_back_through_the_models_as_written(attempt: LabAttempt) -> None:
+    token = uuid.uuid4()
+    action = {"op": "io", "vm": attempt.params["enlightened_vm"], "op_kind": "write", "bytes": 4096}
+    run = services.lab_action_submit(attempt, "io write 4KB  # é", action, token).run
+
+    stored = LabRun.objects.select_related("action").get(pk=run.pk)
+    for field in (
+        "attempt_id",
+        "kind",
+        "action_id",
+        "upto_seq",
+        "client_token",
+        "status",
+        "result",
+        "message",
+        "points",
+        "created_at",
+        "nudged_at",
+        "fair_at",
+        "deliveries",
+        "claimed_at",
+        "lease",
+    ):
+        assert getattr(stored, field) == getattr(run, field), field
+    assert stored.action.action == action and stored.action.client_token == token and stored.action.seq == 1
+    assert stored.action.source == "io write 4KB  # é" and not stored.action.over_budget
+    refreshed = LabAttempt.objects.get(pk=attempt.pk)
+    assert refreshed.action_count == 1 and refreshed.last_activity_at == stored.created_at
+
+
+def test_the_next_number_is_refused_for_a_reset_attempt_and_nothing_is_written(attempt: LabAttempt) -> None:
+    LabAttempt.objects.filter(pk=attempt.pk).update(status=LabAttempt.Status.RESET)
+    with pytest.raises(ValueError, match="was reset"):
+        services.lab_action_submit(attempt, "x", {"op": "io", "vm": "v", "op_kind": "read", "bytes": 1}, uuid.uuid4())
+    assert not LabAction.objects.filter(attempt=attempt).exists()
+    assert LabAttempt.objects.get(pk=attempt.pk).action_count == 0
+
+
+def test_turns_read_datetimes_as_aware_utc(attempt: LabAttempt) -> None:
+    assert runsql.turns(attempt.user_id) == (None, None, None)
+    run = services.lab_check_submit(attempt, uuid.uuid4()).run
+    serving, head, last = runsql.turns(attempt.user_id)
+    assert serving is None and head == last == LabRun.objects.get(pk=run.pk).fair_at
+    assert head is not None and head.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-30 12:53:38.209929", datetime(2026, 11, 30, 12, 53, 38, 209929, tzinfo=UTC)),
+        (datetime(2026, 11, 30, 12, 0, tzinfo=UTC), datetime(2026, 11, 30, 12, 0, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_datetimes_from_either_backend_become_aware(raw: object, expected: datetime | None) -> None:
+    assert runsql._datetime(raw) == expected
+
+
+def test_a_value_that_is_no_datetime_is_an_error_not_a_silent_none() -> None:
+    with pytest.raises(ValueError, match="not a datetime"):
+        runsql._datetime("yesterday")
+
+
+def test_the_head_claim_takes_the_earliest_turn_and_a_second_claim_of_it_finds_nothing(attempt: LabAttempt) -> None:
+    first = services.lab_check_submit(attempt, uuid.uuid4()).run
+    later = services.lab_check_submit(attempt, uuid.uuid4()).run
+    LabRun.objects.filter(pk=later.pk).update(fair_at=first.fair_at - timedelta(seconds=5))
+    now, lease = timezone.now(), uuid.uuid4()
+
+    claimed = runsql.run_claim(now, lease)
+    assert claimed == runsql.Claimed(id=later.pk, attempt_id=attempt.pk, kind="check", upto_seq=0, deliveries=1)
+    row = LabRun.objects.get(pk=later.pk)
+    assert (row.status, row.lease, row.claimed_at) == (LabRun.Status.RUNNING, lease, now)
+    assert runsql.run_claim(now, uuid.uuid4(), later.pk, now - timedelta(seconds=60)) is None  # a fresh claim holds
+
+
+def test_a_stale_claim_is_taken_over_and_the_old_lease_can_no_longer_store(attempt: LabAttempt) -> None:
+    run = services.lab_check_submit(attempt, uuid.uuid4()).run
+    then = timezone.now() - timedelta(minutes=10)
+    old = uuid.uuid4()
+    assert runsql.run_claim(then, old, run.pk, then - timedelta(minutes=1)) is not None
+    now, new = timezone.now(), uuid.uuid4()
+    assert runsql.run_claim(now, new, run.pk, now - timedelta(minutes=5), pending=False) is not None
+
+    fields = {"status": "passed", "result": {"k": [1, "é"]}, "message": "m", "points": 2, "finished_at": now}
+    assert not runsql.run_finish(run.pk, old, fields)
+    assert runsql.run_finish(run.pk, new, fields)
+    stored = LabRun.objects.get(pk=run.pk)
+    assert (stored.status, stored.result, stored.points, stored.deliveries) == ("passed", {"k": [1, "é"]}, 2, 2)
+    assert not runsql.run_finish(run.pk, new, fields)  # stored once: it is no longer running
+
+
+def test_the_log_reads_only_what_the_cache_lacks(attempt: LabAttempt) -> None:
+    vm = attempt.params["enlightened_vm"]
+    for size in (1, 2, 3):
+        services.lab_action_submit(attempt, "x", {"op": "io", "vm": vm, "op_kind": "read", "bytes": size}, uuid.uuid4())
+    LabAction.objects.filter(attempt=attempt, seq=2).update(over_budget=True)
+
+    assert [seq for seq, _ in runsql.action_log(attempt.pk, 3)] == [1, 3]
+    assert runsql.action_log(attempt.pk, 3, after_seq=1) == [
+        (1, None),
+        (3, {"op": "io", "vm": vm, "op_kind": "read", "bytes": 3}),
+    ]
+    assert runsql.action_log(attempt.pk, 1) == [(1, {"op": "io", "vm": vm, "op_kind": "read", "bytes": 1})]
