@@ -7,6 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
     default = True
 
+    def ready(self) -> None:
+        from accounts import caching
+
+        caching.connect()
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """The admin with our site class: students who are signed in get 403, not a second login form."""
