@@ -55,13 +55,23 @@ def session_user(request: HttpRequest) -> Any:
     if entry is not None:
         cached_version, user, auth_hash = entry
         if cached_version == version and user.is_active and constant_time_compare(session_hash, auth_hash):
+            request._user_version = version  # type: ignore[attr-defined]
             return user
     user = auth.get_user(request)
     if user.is_authenticated and user.pk == user_id:
         auth_hash = user.get_session_auth_hash()
         if constant_time_compare(request.session.get(auth.HASH_SESSION_KEY) or "", auth_hash):
             cache.set(_entry_key(user_id), (version, _without_password(user), auth_hash), USER_SECONDS)
+            request._user_version = version  # type: ignore[attr-defined]
     return user
+
+
+def user_version(request: HttpRequest) -> str | None:
+    """The version stamp that `request.user` was read under (read before the row), or None when it is unknown (a
+    user set by other means): a page cached per user keys on it, so a save during the request retires the page."""
+    if not request.user.is_authenticated:  # reads the lazy user, which records the version
+        return None
+    return getattr(request, "_user_version", None)
 
 
 def _without_password(user: Any) -> Any:

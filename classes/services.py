@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from classes.models import Class, ClassModule, HandRaise, Invitation, Membership, ResetLog, new_join_code
 from core import access, ratelimit
+from courseware import caching as courseware_caching
 from courseware.models import Course, Module, Progress, Quiz, QuizAttempt
 from labs.models import Lab, LabAttempt
 
@@ -486,6 +487,7 @@ def quiz_reset_for_student(klass: Class, student: User, quiz: Quiz, instructor: 
         Progress.objects.filter(user=student, item=quiz.item).update(
             attempts=0, score_percent=None, best_points=0, status=Progress.Status.IN_PROGRESS, completed_at=None
         )
+        courseware_caching.progress_changed(student.pk)  # an update sends no signal: retire their cached pages
         log = ResetLog.objects.create(
             klass=klass, student=student, instructor=instructor, item=quiz.item, kind=ResetLog.Kind.QUIZ,
             reason=reason[:500], detail=detail,

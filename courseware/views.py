@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,24 +66,34 @@ def outline(request: HtmxHttpRequest, course: str) -> HttpResponse:
 @login_required
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
-    item = caching.lesson_item(course, lesson)
-    require_open(request.user, item)
+    stamps = caching.learner_stamps(request.user.pk)
+    item = caching.lesson_item(course, lesson, stamps.generation)
+    require_open(request.user, item)  # asked on every request: pacing is never cached in the page
+    show_instructor_notes = access.teaches_course(request.user, item.course_id)
+    key = caching.lesson_page_key(request, stamps, show_instructor_notes)
+    if key is None:
+        return render(request, "courseware/lesson.html", _lesson_context(request, item, show_instructor_notes))
+    page = cache.get(key)
+    if page is None:
+        context = _lesson_context(request, item, show_instructor_notes)
+        context["csrf_token"] = caching.CSRF_PLACEHOLDER
+        page = render_to_string("courseware/lesson.html", context, request)
+        cache.set(key, page, caching.PAGE_SECONDS)
+    return HttpResponse(page.replace(caching.CSRF_PLACEHOLDER, get_token(request)))
+
+
+def _lesson_context(request: HtmxHttpRequest, item: Item, show_instructor_notes: bool) -> dict[str, object]:
     # Reading changes nothing (a GET never writes): "Mark as complete" is the POST that records progress.
-    progress = Progress.objects.filter(user=request.user, item=item).first()
     neighbours = item.lesson.neighbours
-    return render(
-        request,
-        "courseware/lesson.html",
-        {
-            "course": item.course,
-            "item": item,
-            "lesson": item.lesson,
-            "progress": progress,
-            "previous": neighbours.get("previous"),
-            "next": neighbours.get("next"),
-            "show_instructor_notes": access.teaches_course(request.user, item.course_id),
-        },
-    )
+    return {
+        "course": item.course,
+        "item": item,
+        "lesson": item.lesson,
+        "progress": Progress.objects.filter(user=request.user, item=item).first(),
+        "previous": neighbours.get("previous"),
+        "next": neighbours.get("next"),
+        "show_instructor_notes": show_instructor_notes,
+    }
 
 
 @login_required

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import HASH_SESSION_KEY
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -80,3 +80,13 @@ def test_the_version_changes_on_every_save(alice: User) -> None:
     before = versions.current(name)[name]
     alice.save()
     assert cache.get(name) != before
+
+
+def test_pages_key_on_the_version_read_before_the_row(alice: User, alice_client: Client, rf: RequestFactory) -> None:
+    request = rf.get(PROGRESS)
+    request.session = alice_client.session
+    request.user = caching.session_user(request)
+    read_under = caching.user_version(request)
+    alice.save()  # a write while the request runs: what it caches under read_under is retired
+    name = caching.version_name(alice.pk)
+    assert read_under is not None and read_under != versions.current(name)[name]
