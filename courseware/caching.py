@@ -1,6 +1,7 @@
-"""Caches that keep the lesson page near the speed of a bare view: the lesson's row looked up by slugs, the
-rendered lesson (templates/courseware/lesson.html) keyed by a content generation that every course load bumps, and
-each learner's whole lesson page.
+"""Caches that keep the lesson page near the speed of a bare view: the lesson's row looked up by slugs (and a light
+copy with only its ids, for the access check of a page served from the cache), the rendered lesson
+(templates/courseware/lesson.html) keyed by a content generation that every course load bumps, and each learner's
+whole lesson page.
 
 The cache is Redis in production (shared by every web process), a file cache under var/ otherwise. A course load
 saves the Course row, and any save of course content changes the generation after its transaction commits, so no
@@ -74,6 +75,22 @@ def lesson_item(course_slug: str, lesson_slug: str, generation: str | None = Non
         )
         cache.set(key, item, ITEM_SECONDS)
     return item
+
+
+REF_FIELDS = frozenset({"id", "course_id", "module_id", "kind", "slug", "archived"})
+
+
+def lesson_ref(course_slug: str, lesson_slug: str, generation: str) -> Item:
+    """The live lesson item with only its ids loaded, which is what the access check needs (any other field is read
+    from the database if something uses it): a small cache entry, where the whole item carries the lesson's text."""
+    key = f"courseware:lesson-ref:{generation}:{course_slug}:{lesson_slug}"
+    ref = cache.get(key)
+    if ref is None:
+        item = lesson_item(course_slug, lesson_slug, generation)
+        fields = [field.attname for field in Item._meta.concrete_fields if field.attname in REF_FIELDS]
+        ref = (item._state.db, fields, [getattr(item, name) for name in fields])
+        cache.set(key, ref, ITEM_SECONDS)
+    return Item.from_db(*ref)
 
 
 @functools.cache

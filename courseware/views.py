@@ -67,14 +67,16 @@ def outline(request: HtmxHttpRequest, course: str) -> HttpResponse:
 @require_GET
 def lesson(request: HtmxHttpRequest, course: str, lesson: str) -> HttpResponse:
     stamps = caching.learner_stamps(request.user.pk)
-    item = caching.lesson_item(course, lesson, stamps.generation)
-    require_open(request.user, item)  # asked on every request: pacing is never cached in the page
-    show_instructor_notes = access.teaches_course(request.user, item.course_id)
+    ref = caching.lesson_ref(course, lesson, stamps.generation)
+    require_open(request.user, ref)  # asked on every request: pacing is never cached in the page
+    show_instructor_notes = access.teaches_course(request.user, ref.course_id)
     key = caching.lesson_page_key(request, stamps, show_instructor_notes)
     if key is None:
+        item = caching.lesson_item(course, lesson, stamps.generation)
         return render(request, "courseware/lesson.html", _lesson_context(request, item, show_instructor_notes))
     page = cache.get(key)
     if page is None:
+        item = caching.lesson_item(course, lesson, stamps.generation)
         context = _lesson_context(request, item, show_instructor_notes)
         context["csrf_token"] = caching.CSRF_PLACEHOLDER
         page = render_to_string("courseware/lesson.html", context, request)

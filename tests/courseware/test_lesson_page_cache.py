@@ -200,3 +200,12 @@ def test_pages_of_different_lessons_are_kept_apart(sample_course: Course, alice_
     other = Item.objects.get(course=sample_course, slug="partitions")
     _page(alice_client)
     assert f"<h1>{other.title}</h1>" in _page(alice_client, "/courses/sample/lessons/partitions/")
+
+
+def test_the_access_check_gets_a_light_item_whose_other_fields_still_load(sample_course: Course) -> None:
+    item = Item.objects.get(course=sample_course, slug="intro")
+    generation = caching.content_generation()
+    caching.lesson_ref("sample", "intro", generation)
+    ref = caching.lesson_ref("sample", "intro", generation)  # from the cache
+    assert (ref.pk, ref.course_id, ref.module_id) == (item.pk, item.course_id, item.module_id)
+    assert "title" in ref.get_deferred_fields() and ref.title == item.title
