@@ -121,6 +121,9 @@ class Learner(HttpUser):
 
     def _lab(self) -> None:
         page = self.client.get(LAB, name="lab (page)").text
+        if 'action="/labs/attempts/' not in page:  # the first visit: starting the lab is a POST
+            page = self.client.post(LAB + "start", headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")},
+                                    name="lab start").text  # fmt: skip
         attempt = re.search(r'action="/labs/attempts/(\d+)/console"', page)
         vm = re.search(r"io write 100KB on ([\w-]+)", page)
         if not attempt or not vm:

@@ -66,6 +66,9 @@ class Stack:
                 "LAB_NOTIFY_PREFIX": f"bench-{tag}",
                 "LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
+                # The benches measure speed, not the per-learner limits: a bench learner runs far more than 30 a minute.
+                "LAB_SUBMISSIONS_PER_MINUTE": "10000",
+                "LAB_QUEUED_RUNS_MAX": "1000",
             }
         )
         if mode == "production":

@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Redis channels named with this prefix (several deployments can share one Redis).
 LAB_RUN_WAIT_SECONDS = env_int("LAB_RUN_WAIT_SECONDS", 25, minimum=1, maximum=55)
 LAB_NOTIFY_PREFIX = env_str("LAB_NOTIFY_PREFIX", "hvlab")
+# A console or check POST waits up to this long for its runs' results and answers with them (a run takes tens of
+# milliseconds): one request instead of the POST and a long-poll. A run still waiting after that is answered pending
+# and the page's long-poll takes over. 0 turns the wait off.
+LAB_RUN_INLINE_WAIT_MS = env_int("LAB_RUN_INLINE_WAIT_MS", 500, minimum=0, maximum=5000)
 
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

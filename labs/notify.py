@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -62,20 +62,25 @@ def lab_run_finished(run_id: int) -> None:
 
 def wait_for_run(run_id: int, is_done: Callable[[], bool], timeout: float) -> bool:
     """Block until `is_done()` (a re-read of the row) is true or `timeout` seconds pass; return the last answer."""
+    return wait_for_runs([run_id], is_done, timeout)
+
+
+def wait_for_runs(run_ids: Sequence[int], is_done: Callable[[], bool], timeout: float) -> bool:
+    """As wait_for_run, woken by the result of any of `run_ids` (is_done says whether it is the last one needed)."""
     deadline = time.monotonic() + max(0.0, timeout)
     client = _redis()
     if client is not None:
         try:
-            return _wait_on_redis(client, run_id, is_done, deadline)
+            return _wait_on_redis(client, run_ids, is_done, deadline)
         except Exception:  # noqa: BLE001 - Redis down: fall back to re-reading the row
             log.warning("lab run wait: Redis unavailable, re-reading the row instead", exc_info=True)
     return _wait_on_database(is_done, deadline)
 
 
-def _wait_on_redis(client: Any, run_id: int, is_done: Callable[[], bool], deadline: float) -> bool:
+def _wait_on_redis(client: Any, run_ids: Sequence[int], is_done: Callable[[], bool], deadline: float) -> bool:
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
-        pubsub.subscribe(channel(run_id))
+        pubsub.subscribe(*(channel(run_id) for run_id in run_ids))
         # Subscribed before reading the row: a result committed from now on is either in the row or announced.
         if is_done():
             return True

@@ -60,6 +60,15 @@ def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
         raise Http404("No such lab attempt.") from None
 
 
+def lab_runs_refresh(runs: list[LabRun]) -> None:
+    """Re-read the state and result of `runs` in place (one query), keeping what they already hold."""
+    fields = ("status", "result", "message", "points", "claimed_at", "finished_at")
+    fresh = {row["pk"]: row for row in LabRun.objects.filter(pk__in=[run.pk for run in runs]).values("pk", *fields)}
+    for run in runs:
+        for name in fields:
+            setattr(run, name, fresh[run.pk][name])
+
+
 def lab_run_get_for_user(user: Any, run_id: int) -> LabRun:
     """The run with this id if its attempt belongs to `user`; 404 otherwise."""
     try:
@@ -180,6 +189,11 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
             run = runsql.run_insert(
                 attempt.pk, LabRun.Kind.ACTION, action_id, seq, client_token, _fair_at(user_id), now
             )
+            run.action = LabAction(
+                id=action_id, attempt_id=attempt.pk, seq=seq, source=source, action=action,
+                client_token=client_token, created_at=now, over_budget=False,
+            )  # fmt: skip
+            run.action._state.adding = False
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         # The same token raced in from a second request: the first one is the record.

@@ -54,6 +54,20 @@ def _client_token(request: HtmxHttpRequest) -> uuid.UUID | None:
         return None
 
 
+def _settled(runs: list[LabRun]) -> list[LabRun]:
+    """`runs` with their results if the worker stores them within LAB_RUN_INLINE_WAIT_MS: a run takes tens of
+    milliseconds, so the answer to the POST usually carries the result and the page needs no second request. Runs
+    still waiting are answered as they are; their fragment's long-poll fetches the result."""
+    waiting = [run.pk for run in runs if not run.is_terminal]
+    bound = settings.LAB_RUN_INLINE_WAIT_MS / 1000
+    if not waiting or bound <= 0:
+        return runs
+    unfinished = LabRun.objects.filter(pk__in=waiting).exclude(status__in=LabRun.TERMINAL)
+    notify.wait_for_runs(waiting, lambda: not unfinished.exists(), bound)
+    services.lab_runs_refresh([run for run in runs if run.pk in waiting])
+    return runs
+
+
 def _runs_response(
     request: HtmxHttpRequest, attempt: LabAttempt, runs: list[LabRun], help_texts: list[str]
 ) -> HttpResponse:
@@ -263,7 +277,7 @@ def console_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
             return _console_error(request, lab, attempt, source, str(exc))
         runs.append(submission.run)
     if request.htmx:
-        return _runs_response(request, attempt, list(reversed(runs)), help_texts)
+        return _runs_response(request, attempt, list(reversed(_settled(runs))), help_texts)
     if help_texts and not runs:
         return render(request, "labs/lab.html", _lab_context(request, lab, attempt, help_text=help_texts))
     return redirect(_lab_url(lab))
@@ -297,7 +311,7 @@ def check_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         return _console_error(request, attempt.lab, attempt, "", str(exc), status=429)
     submission = services.lab_check_submit(attempt, token)
     if request.htmx:
-        return _runs_response(request, attempt, [submission.run], [])
+        return _runs_response(request, attempt, _settled([submission.run]), [])
     return redirect(_lab_url(attempt.lab))
 
 

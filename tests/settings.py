@@ -8,4 +8,7 @@ test sees another's rate-limit counters or cached enrolments.
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# View tests have no worker, so a console POST would always wait its full bound for nothing; the tests of the
+# inline wait (tests/labs/test_push.py, tests/browser/test_lab_push.py) turn it back on.
+LAB_RUN_INLINE_WAIT_MS = 0
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}

@@ -67,3 +67,29 @@ def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
         page.evaluate(VISIBLE)
         page.wait_for_selector(f"#run-{run.pk}[aria-busy='false']", timeout=5_000)
         assert len(run_requests) == 2, run_requests
+
+
+def test_with_the_inline_wait_the_console_answer_carries_the_result_and_no_long_poll_is_sent(
+    audited_page: Any, alice: Any, tmp_path: Path, settings: Any
+) -> None:
+    settings.LAB_RUN_INLINE_WAIT_MS = 5000  # the production default is 500; a loaded test machine needs more
+    course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
+    page = audited_page.page
+    audited_page.goto("/accounts/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    audited_page.click_and_wait("main button[type=submit]")
+    run_requests: list[str] = []
+    page.on("request", lambda request: run_requests.append(request.url) if "/labs/runs/" in request.url else None)
+
+    with celery_worker() as (_, queue):
+        settings.CELERY_TASK_DEFAULT_QUEUE = queue
+        audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
+        vm = LabAttempt.objects.get(user=alice).params["enlightened_vm"]
+        page.fill("#console-input", f"io write 100KB on {vm}")
+        page.press("#console-input", "Control+Enter")
+        page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
+        assert "took the synthetic path" in page.locator("#run-log article.run").first.inner_text()
+        page.wait_for_selector("#checks-heading")
+        assert run_requests == [], "the POST's own answer carried the result"
+        audited_page.audit()

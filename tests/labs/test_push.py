@@ -219,3 +219,66 @@ def test_the_long_poll_returns_as_soon_as_the_worker_stores_the_result(
     assert LabRun.objects.get(pk=run.pk).is_terminal
     assert "hx-trigger" not in body and "working on it" not in body, "the answer is the finished run"
     assert 0.5 <= elapsed < 2.5
+
+
+# --- The POST that answers with the result ---------------------------------------------------------------
+
+
+def _console_post(client: Client, io_lab: Lab, attempt: Any, source: str) -> tuple[str, float]:
+    from tests.labs.test_lab_pages import _open, _token
+
+    html = _open(client, io_lab).content.decode()
+    started = time.monotonic()
+    response = client.post(
+        reverse("labs:console", kwargs={"attempt_id": attempt.pk}),
+        {"source": source, "client_token": _token(html)},
+        **HX,
+    )
+    assert response.status_code == 200
+    return response.content.decode(), time.monotonic() - started
+
+
+@pytest.mark.parametrize("redis_on", [False, pytest.param(True, marks=needs_redis)])
+@pytest.mark.django_db(transaction=True)
+def test_a_console_post_answers_with_the_results_its_worker_stores_within_the_bound(
+    redis_on: bool, alice: Any, alice_client: Client, io_lab: Lab, settings: Any
+) -> None:
+    settings.LAB_RUN_INLINE_WAIT_MS = 3000
+    if redis_on:
+        settings.LAB_NOTIFY_REDIS_URL = REDIS_URL
+        settings.LAB_NOTIFY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
+    else:
+        settings.REDIS_URL = settings.LAB_NOTIFY_REDIS_URL = ""
+    attempt = services.lab_attempt_current(alice, io_lab)
+
+    def worker() -> None:  # two runs, stored one after the other, as one worker takes them
+        while LabRun.objects.filter(attempt=attempt).count() < 2:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        services.lab_run_execute_next(0)
+        services.lab_run_execute_next(0)
+
+    thread = _later(0, worker)
+    vm = attempt.params["legacy_vm"]
+    body, elapsed = _console_post(alice_client, io_lab, attempt, f"show host\nio write 4KB on {vm}")
+    thread.join()
+    runs = list(LabRun.objects.filter(attempt=attempt).order_by("pk"))
+    assert len(runs) == 2 and all(run.is_terminal for run in runs)
+    assert 'aria-busy="true"' not in body and body.count('aria-busy="false"') == 2, "both results, in the answer"
+    assert "?wait=25" not in body, "no long-poll is needed"
+    assert "emulated path" in body and "data-lab-panels" in body, "the result, and the panels' refresh"
+    assert 0.3 <= elapsed < 2.5, "answered when the last result was stored, not at the bound"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_not_done_within_the_bound_is_answered_pending_with_its_long_poll(
+    alice: Any, alice_client: Client, io_lab: Lab, settings: Any
+) -> None:
+    settings.LAB_RUN_INLINE_WAIT_MS = 200
+    settings.REDIS_URL = settings.LAB_NOTIFY_REDIS_URL = ""
+    attempt = services.lab_attempt_current(alice, io_lab)
+    body, elapsed = _console_post(alice_client, io_lab, attempt, "show host")  # no worker runs it
+    run = LabRun.objects.get(attempt=attempt)
+    assert run.status == LabRun.Status.PENDING and 'aria-busy="true"' in body
+    assert f'{reverse("labs:run", kwargs={"run_id": run.pk})}?wait=25' in body
+    assert 0.2 <= elapsed < 1.5
