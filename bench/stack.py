@@ -187,6 +187,10 @@ class Stack:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+        log = self.folder / "stack.log"
+        if error is not None and log.exists():  # the servers' own account of what went wrong, before it is deleted
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            print("--- last lines of the stack's log ---", *tail, sep="\n", file=sys.stderr)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
