@@ -93,12 +93,18 @@ def lesson_ref(course_slug: str, lesson_slug: str, generation: str) -> Item:
     return Item.from_db(*ref)
 
 
+PROJECT_PACKAGES = ("accounts", "classes", "config", "core", "courseware", "delivery", "labs", "lti")
+
+
 @functools.cache
 def release_fingerprint() -> str:
-    """A digest of the project's templates and of the static manifest: a deploy that changes either retires pages."""
+    """A digest of the project's templates, its Python code and the static manifest: a deploy that changes any of
+    them retires cached pages (a view or a template tag can change a page as much as a template)."""
     digest = hashlib.sha256(getattr(staticfiles_storage, "manifest_hash", "").encode())
-    for folder in settings.TEMPLATES[0]["DIRS"]:
-        for path in sorted(Path(folder).rglob("*.html")):
+    sources = [(Path(folder), "*.html") for folder in settings.TEMPLATES[0]["DIRS"]]
+    sources += [(Path(settings.BASE_DIR) / name, "*.py") for name in PROJECT_PACKAGES]
+    for folder, pattern in sources:
+        for path in sorted(folder.rglob(pattern)):
             digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -11,8 +11,10 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
@@ -209,3 +211,23 @@ def test_the_access_check_gets_a_light_item_whose_other_fields_still_load(sample
     ref = caching.lesson_ref("sample", "intro", generation)  # from the cache
     assert (ref.pk, ref.course_id, ref.module_id) == (item.pk, item.course_id, item.module_id)
     assert "title" in ref.get_deferred_fields() and ref.title == item.title
+
+
+def test_a_release_that_changes_only_python_code_retires_cached_pages(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "views.py").write_text("ONE = 1\n")
+    monkeypatch.setattr(caching, "PROJECT_PACKAGES", ("app",))
+    caching.release_fingerprint.cache_clear()
+    try:
+        with override_settings(BASE_DIR=tmp_path):
+            before = caching.release_fingerprint()
+            (tmp_path / "app" / "views.py").write_text("ONE = 2\n")
+            caching.release_fingerprint.cache_clear()
+            assert caching.release_fingerprint() != before
+    finally:
+        caching.release_fingerprint.cache_clear()
+
+
+def test_every_project_package_is_in_the_release_fingerprint() -> None:
+    packages = {path.parent.name for path in Path(settings.BASE_DIR).glob("*/__init__.py")}
+    assert packages - {"tests", "bench"} == set(caching.PROJECT_PACKAGES)
