@@ -32,8 +32,7 @@ RUN_JS = """async (command) => {
   input.value = command;
   const started = performance.now();
   return await new Promise((resolve, reject) => {
-    const feedback = document.querySelector('#console-feedback');
-    const said = () => (feedback ? feedback.innerText : '');
+    const said = () => (document.querySelector('#console-feedback') || {innerText: ''}).innerText;
     setTimeout(() => reject(new Error('no result in 30 s; the console said: ' + said())), 30000);
     const observer = new MutationObserver(() => {
       const done = Array.from(log.querySelectorAll("article.run[aria-busy='false']")).find((a) => !before.has(a.id));

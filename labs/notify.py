@@ -78,20 +78,53 @@ def wait_for_runs(run_ids: Sequence[int], is_done: Callable[[], bool], timeout: 
 
 
 def _wait_on_redis(client: Any, run_ids: Sequence[int], is_done: Callable[[], bool], deadline: float) -> bool:
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub = _thread_pubsub(client)
     try:
+        for _ in range(1000):  # drop what an earlier wait left in the connection (it predates this wait's first read)
+            if pubsub.connection is None or not pubsub.connection.can_read(timeout=0):
+                break
+            pubsub.get_message(timeout=0)
         pubsub.subscribe(*(channel(run_id) for run_id in run_ids))
         # Subscribed before reading the row: a result committed from now on is either in the row or announced.
         if is_done():
             return True
         while (remaining := deadline - time.monotonic()) > 0:
             message = pubsub.get_message(timeout=min(remaining, 5.0))
-            # Another deployment sharing this Redis may reuse the run id: a message is only a reason to re-read.
+            # Another deployment sharing this Redis may reuse the run id, and a message for an earlier wait of this
+            # thread may still be in the connection: a message is only a reason to re-read.
             if message is not None and message.get("type") == "message" and is_done():
                 return True
         return is_done()
+    except BaseException:
+        _drop_thread_pubsub()
+        raise
     finally:
-        pubsub.close()
+        if getattr(_local, "pubsub", None) is pubsub:
+            pubsub.unsubscribe()
+
+
+_local = threading.local()
+
+
+def _thread_pubsub(client: Any) -> Any:
+    """This thread's subscriber connection, kept between waits: redis-py's PubSub.close() drops its connection, and
+    a new connection and subscription per wait cost more than the rest of an inline wait."""
+    pubsub = getattr(_local, "pubsub", None)
+    if pubsub is None or getattr(_local, "client", None) is not client:
+        _drop_thread_pubsub()
+        pubsub = _local.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        _local.client = client
+    return pubsub
+
+
+def _drop_thread_pubsub() -> None:
+    pubsub = getattr(_local, "pubsub", None)
+    _local.pubsub = None
+    if pubsub is not None:
+        try:
+            pubsub.close()
+        except Exception:  # noqa: BLE001 - a broken connection is closed as well as it can be, then forgotten
+            log.debug("could not close a lab-run subscriber", exc_info=True)
 
 
 def _wait_on_database(is_done: Callable[[], bool], deadline: float) -> bool:

@@ -58,13 +58,16 @@ def _settled(runs: list[LabRun]) -> list[LabRun]:
     """`runs` with their results if the worker stores them within LAB_RUN_INLINE_WAIT_MS: a run takes tens of
     milliseconds, so the answer to the POST usually carries the result and the page needs no second request. Runs
     still waiting are answered as they are; their fragment's long-poll fetches the result."""
-    waiting = [run.pk for run in runs if not run.is_terminal]
+    waiting = [run for run in runs if not run.is_terminal]
     bound = settings.LAB_RUN_INLINE_WAIT_MS / 1000
     if not waiting or bound <= 0:
         return runs
-    unfinished = LabRun.objects.filter(pk__in=waiting).exclude(status__in=LabRun.TERMINAL)
-    notify.wait_for_runs(waiting, lambda: not unfinished.exists(), bound)
-    services.lab_runs_refresh([run for run in runs if run.pk in waiting])
+
+    def all_done() -> bool:  # each re-read refreshes the runs, so the last one is what the answer shows
+        services.lab_runs_refresh(waiting)
+        return all(run.is_terminal for run in waiting)
+
+    notify.wait_for_runs([run.pk for run in waiting], all_done, bound)
     return runs
 
 

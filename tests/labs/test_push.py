@@ -107,6 +107,37 @@ def test_with_redis_an_announcement_of_another_run_does_not_end_the_wait(with_re
     thread.join()
 
 
+@needs_redis
+def test_with_redis_a_thread_keeps_one_subscriber_connection_across_waits(with_redis: str) -> None:
+    assert notify.wait_for_run(1, lambda: False, timeout=0.1) is False
+    subscriber = notify._local.pubsub
+    connection = subscriber.connection
+    notify.lab_run_finished(1)  # announced after that wait ended: left in the connection for the next wait
+    reads: list[int] = []
+    done = threading.Event()
+
+    def is_done() -> bool:
+        reads.append(1)
+        return done.is_set()
+
+    thread = _later(0.3, lambda: (done.set(), notify.lab_run_finished(2)))
+    assert notify.wait_for_run(2, is_done, timeout=5)
+    thread.join()
+    assert notify._local.pubsub is subscriber and subscriber.connection is connection, "no new connection per wait"
+    assert len(reads) == 2, "the stale announcement was dropped before subscribing: no extra read"
+    assert set(subscriber.channels) <= subscriber.pending_unsubscribe_channels, "unsubscribed after each wait"
+
+
+@needs_redis
+def test_with_redis_a_wait_that_fails_drops_its_subscriber(with_redis: str) -> None:
+    def broken() -> bool:
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        notify.wait_for_run(3, broken, timeout=1)
+    assert notify._local.pubsub is None
+
+
 def test_with_redis_down_the_wait_falls_back_to_reading_the_row(settings: Any) -> None:
     settings.LAB_NOTIFY_REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
     notify.lab_run_finished(1)  # does not raise: the row is the record, the announcement only a nudge
