@@ -108,11 +108,15 @@ class Learner(HttpUser):
         url = self.quizzes[self.cycles % len(self.quizzes)]
         page = self.client.get(url, name="quiz (page)").text
         action = re.search(r'action="(/courses/hyperv/quizzes/[^"]+/submit)"', page)
-        if not action:  # attempts used up, or the last one is submitted: start another where allowed
-            page = self.client.get(url + "?retry=1", name="quiz (page)").text
+        if not action:  # not started, or the last attempt is submitted: start one (a POST) where attempts are left
+            start = re.search(r'action="(/courses/hyperv/quizzes/[^"]+/start)"', page)
+            if not start:
+                return
+            page = self.client.post(start.group(1), headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")},
+                                    name="quiz start").text  # fmt: skip
             action = re.search(r'action="(/courses/hyperv/quizzes/[^"]+/submit)"', page)
             if not action:
-                return
+                raise RuntimeError("starting the quiz showed no form")
         with self.client.post(
             action.group(1), _quiz_answers(page), headers=self._headers(), name="quiz submit", catch_response=True
         ) as response:

@@ -78,7 +78,17 @@ def _measure(stack: Stack, rounds: int, with_baseline: bool) -> tuple[list[float
         command = f"io write 100KB on {vm}"
         for index in range(rounds + 3):
             noop = page.evaluate(NOOP_JS) if with_baseline else 0.0
-            run, rendered_at, run_id = page.evaluate(RUN_JS, command)
+            try:
+                run, rendered_at, run_id = page.evaluate(RUN_JS, command)
+            except Exception:
+                print(f"round {index}: the run never showed; the learner's last runs:", file=sys.stderr)
+                script = (
+                    "from labs.models import LabRun\n"
+                    "for r in LabRun.objects.order_by('-pk')[:4]: print(r.pk, r.status, r.created_at, r.claimed_at,"
+                    " r.finished_at, r.deliveries)"
+                )
+                print(stack.manage("shell", "-c", script), file=sys.stderr)
+                raise
             if index >= 3:  # warm-up rounds are not counted
                 noops.append(noop)
                 runs.append(run)
