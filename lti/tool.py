@@ -7,16 +7,19 @@ and the AGS and NRPS service calls with client-credentials tokens. This module o
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.contrib.django.service_connector import DjangoServiceConnector
 from pylti1p3.contrib.django.session import DjangoSessionService
 from pylti1p3.deployment import Deployment as LibDeployment
+from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
@@ -24,6 +27,8 @@ from lti import keys
 from lti.models import Deployment, Platform
 
 HTTP_TIMEOUT_SECONDS = 10  # an LMS that does not answer in 10 s is down: the request fails and is retried later
+KEY_SET_SECONDS = 3600  # a platform's public key set is fetched at most this often (or when it signs with a new key)
+KEY_SET_REFETCH_SECONDS = 60  # a token with an unknown key refetches the set at most this often per platform
 
 
 class TimeoutSession(requests.Session):
@@ -124,8 +129,40 @@ def oidc_login(request: HttpRequest) -> DjangoOIDCLogin:
     return DjangoOIDCLogin(request, ToolConf(), session_service=OneTimeNonceSessionService(request))
 
 
+class MessageLaunch(DjangoMessageLaunch):  # type: ignore[misc]
+    """pylti1p3's launch with the platform's public key set cached (shared by every process) instead of fetched over
+    HTTP on every launch. A token signed with a key the cached set lacks (the platform rotated its keys) fetches the
+    set once more, at most once a minute per platform, so a rotation never locks learners out and a forged kid cannot
+    make us fetch the platform's keys on every request."""
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        key = _key_set_cache_key(key_set_url)
+        key_set = cache.get(key)
+        if key_set is None:
+            key_set = super().fetch_public_key(key_set_url)
+            cache.set(key, key_set, KEY_SET_SECONDS)
+        return key_set
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()  # type: ignore[no-any-return]
+        except LtiException as exc:
+            url = self._registration.get_key_set_url()
+            if "Unable to find public key" not in str(exc) or not url:
+                raise
+            if not cache.add(_key_set_cache_key(url) + ":refetched", True, KEY_SET_REFETCH_SECONDS):
+                raise  # fetched again less than a minute ago: the key is not the platform's
+            cache.delete(_key_set_cache_key(url))
+            self._registration.set_key_set(None)
+            return super().get_public_key()  # type: ignore[no-any-return]
+
+
+def _key_set_cache_key(key_set_url: str) -> str:
+    return "lti:platform-key-set:" + hashlib.sha256(key_set_url.encode()).hexdigest()
+
+
 def message_launch(request: HttpRequest) -> DjangoMessageLaunch:
-    return DjangoMessageLaunch(
+    return MessageLaunch(
         request,
         ToolConf(),
         session_service=OneTimeNonceSessionService(request),

@@ -18,7 +18,7 @@ from courseware.models import Course
 from lti import keys
 from lti.models import Identity, Platform, ToolKey
 from tests.lti.conftest import lms_launch
-from tests.lti.platform import INSTRUCTOR, LEARNER, LoopbackPlatform, Message, Person
+from tests.lti.platform import INSTRUCTOR, LEARNER, LoopbackPlatform, Message, Person, rsa_pem_pair
 from tests.test_production import ROOT, _env
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +179,15 @@ def test_production_cookies_work_inside_an_lms_frame(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["None", "True", "None", "True"], result.stderr
+
+
+def test_the_platform_key_set_is_fetched_once_and_again_only_when_the_platform_signs_with_a_new_key(
+    registered: Platform, lms: LoopbackPlatform, course: Course
+) -> None:
+    for _ in range(2):
+        assert lms_launch(Client(), lms, Message(ANNA, custom={"course": "sample"})).status_code == 302
+    assert lms.requests.count("GET /jwks") == 1, "the second launch used the cached key set"
+
+    lms.private_key, lms.public_key = rsa_pem_pair()  # the LMS rotates its signing key
+    assert lms_launch(Client(), lms, Message(ANNA, custom={"course": "sample"})).status_code == 302
+    assert lms.requests.count("GET /jwks") == 2, "a key the cached set lacks fetched the set once more"

@@ -175,6 +175,21 @@ def test_a_token_signed_by_a_key_missing_from_the_platform_jwks_is_refused(
     assert_refused(
         client, post_launch(client, {"id_token": token, "state": pending["state"]}), "Unable to find public key"
     )
+    assert lms.requests.count("GET /jwks") == 2, "fetched, then once more for the unknown key, and still refused"
+
+
+def test_forged_key_ids_do_not_make_the_tool_fetch_the_platform_keys_on_every_request(
+    lms: LoopbackPlatform, registered: Platform, course: Course
+) -> None:
+    other_private, _ = rsa_pem_pair()
+    for _ in range(3):
+        client = Client()
+        pending = auth_params(client, lms, Message(MALLORY, custom={"course": "sample"}))
+        token = lms.sign(launch_claims(lms, pending["nonce"]), private_key=other_private)
+        assert_refused(
+            client, post_launch(client, {"id_token": token, "state": pending["state"]}), "Unable to find public key"
+        )
+    assert lms.requests.count("GET /jwks") == 2, "one fetch, one refetch for the unknown key, then the cache"
 
 
 def test_a_launch_from_an_unregistered_platform_is_refused(
