@@ -92,4 +92,6 @@ def test_with_the_inline_wait_the_console_answer_carries_the_result_and_no_long_
         assert "took the synthetic path" in page.locator("#run-log article.run").first.inner_text()
         page.wait_for_selector("#checks-heading")
         assert run_requests == [], "the POST's own answer carried the result"
+        button = page.locator(".console-form button[type=submit]")
+        assert button.is_enabled() and "running" not in button.inner_text(), "the Run button is back once answered"
         audited_page.audit()
