@@ -14,7 +14,6 @@ from django.urls import reverse
 from courseware.services import course_load
 from labs import services
 from labs.models import LabAttempt
-from tests.conftest import PASSWORD
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
 
@@ -27,17 +26,20 @@ VISIBLE = """() => {
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
+def _signed_in_watching_run_requests(audited_page: Any, alice: Any, tmp_path: Path) -> tuple[Any, list[str]]:
+    """The I/O lab's course loaded, alice signed in, and the list every request for a run is recorded in."""
+    course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
+    audited_page.login_as(alice)
+    page = audited_page.page
+    run_requests: list[str] = []
+    page.on("request", lambda request: run_requests.append(request.url) if "/labs/runs/" in request.url else None)
+    return page, run_requests
+
+
 def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
     audited_page: Any, alice: Any, tmp_path: Path, settings: Any
 ) -> None:
-    course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
-    page = audited_page.page
-    audited_page.goto("/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    audited_page.click_and_wait("main button[type=submit]")
-    run_requests: list[str] = []
-    page.on("request", lambda request: run_requests.append(request.url) if "/labs/runs/" in request.url else None)
+    page, run_requests = _signed_in_watching_run_requests(audited_page, alice, tmp_path)
 
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
@@ -73,14 +75,7 @@ def test_with_the_inline_wait_the_console_answer_carries_the_result_and_no_long_
     audited_page: Any, alice: Any, tmp_path: Path, settings: Any
 ) -> None:
     settings.LAB_RUN_INLINE_WAIT_MS = 5000  # the production default is 500; a loaded test machine needs more
-    course_load(build_lab_course(tmp_path / "course", ["io-trap-trace"]))
-    page = audited_page.page
-    audited_page.goto("/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    audited_page.click_and_wait("main button[type=submit]")
-    run_requests: list[str] = []
-    page.on("request", lambda request: run_requests.append(request.url) if "/labs/runs/" in request.url else None)
+    page, run_requests = _signed_in_watching_run_requests(audited_page, alice, tmp_path)
 
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue

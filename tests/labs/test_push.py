@@ -48,6 +48,15 @@ def with_redis(settings: Any) -> str:
     return str(settings.LAB_NOTIFY_PREFIX)
 
 
+def _announce_through(settings: Any, redis_on: bool) -> None:
+    """Results announced on Redis (a channel prefix of this test's own), or not at all (the row is re-read)."""
+    if redis_on:
+        settings.LAB_NOTIFY_REDIS_URL = REDIS_URL
+        settings.LAB_NOTIFY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
+    else:
+        settings.REDIS_URL = settings.LAB_NOTIFY_REDIS_URL = ""
+
+
 def _later(seconds: float, work: Any) -> threading.Thread:
     def run() -> None:
         time.sleep(seconds)
@@ -235,11 +244,7 @@ def test_without_javascript_the_pending_run_links_to_a_page_that_waits_for_it(
 def test_the_long_poll_returns_as_soon_as_the_worker_stores_the_result(
     redis_on: bool, alice: Any, alice_client: Client, io_lab: Lab, settings: Any
 ) -> None:
-    if redis_on:
-        settings.LAB_NOTIFY_REDIS_URL = REDIS_URL
-        settings.LAB_NOTIFY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
-    else:
-        settings.REDIS_URL = settings.LAB_NOTIFY_REDIS_URL = ""
+    _announce_through(settings, redis_on)
     attempt = services.lab_attempt_current(alice, io_lab)
     run = services.lab_action_submit(attempt, "reboot", {"op": "host.reboot"}, uuid.uuid4()).run
     thread = _later(0.5, lambda: services.lab_run_execute(run.pk))
@@ -275,11 +280,7 @@ def test_a_console_post_answers_with_the_results_its_worker_stores_within_the_bo
     redis_on: bool, alice: Any, alice_client: Client, io_lab: Lab, settings: Any
 ) -> None:
     settings.LAB_RUN_INLINE_WAIT_MS = 3000
-    if redis_on:
-        settings.LAB_NOTIFY_REDIS_URL = REDIS_URL
-        settings.LAB_NOTIFY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
-    else:
-        settings.REDIS_URL = settings.LAB_NOTIFY_REDIS_URL = ""
+    _announce_through(settings, redis_on)
     attempt = services.lab_attempt_current(alice, io_lab)
 
     def worker() -> None:  # two runs, stored one after the other, as one worker takes them
