@@ -63,10 +63,10 @@ def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
 def lab_runs_refresh(runs: list[LabRun]) -> None:
     """Re-read the state and result of `runs` in place (one query), keeping what they already hold."""
     fields = ("status", "result", "message", "points", "claimed_at", "finished_at")
-    fresh = {row["pk"]: row for row in LabRun.objects.filter(pk__in=[run.pk for run in runs]).values("pk", *fields)}
+    fresh = {row.pop("pk"): row for row in LabRun.objects.filter(pk__in=[run.pk for run in runs]).values("pk", *fields)}
     for run in runs:
-        for name in fields:
-            setattr(run, name, fresh[run.pk][name])
+        for name, value in fresh.get(run.pk, {}).items():  # a run deleted meanwhile (its learner was) keeps its state
+            setattr(run, name, value)
 
 
 def lab_run_get_for_user(user: Any, run_id: int) -> LabRun:
