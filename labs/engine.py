@@ -248,6 +248,11 @@ class ReplayCache:
             return None
         return entry[1].seqs
 
+    def seqs_held(self, key: Any) -> list[int] | None:
+        """The action numbers the cached replay of `key` holds, whatever its scenario (known_seqs checks that)."""
+        entry = self._entries.get(key)
+        return entry[1].seqs if entry is not None else None
+
     def take(self, key: Any, fingerprint: str) -> Replay | None:
         entry = self._entries.pop(key, None)
         if entry is None or entry[0] != fingerprint:

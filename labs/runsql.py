@@ -62,28 +62,41 @@ def _one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
 
 # --- Submitting ----------------------------------------------------------------------------------------
 
+# The queue's turns, read in the same statement as the attempt's row is taken: the latest turn being served, the first
+# one waiting, and this learner's last one waiting or being served (labs.services._fair_at).
+_TURNS = (
+    f"(SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}'), "
+    f"(SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}'), "
+    f"(SELECT MAX(r.fair_at) FROM {_RUN} r JOIN {_ATTEMPT} mine ON mine.id = r.attempt_id "
+    f"WHERE mine.user_id = %s AND r.status IN ('{_PENDING}', '{_RUNNING}'))"
+)
 _NEXT_SEQ = (
     f"UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %s "
-    f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, user_id"
+    f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, {_TURNS}"
 )
+_TOUCH = f"UPDATE {_ATTEMPT} SET last_activity_at = %s WHERE id = %s RETURNING action_count, {_TURNS}"
+
+Turns = tuple[datetime | None, datetime | None, datetime | None]
 
 
-def attempt_next_seq(attempt_id: int, now: datetime) -> tuple[int, int] | None:
-    """Take the attempt's next action number (locking its row until the transaction ends): (seq, user id), or
-    None if the attempt was reset."""
-    row = _one(_NEXT_SEQ, [_prep(LabAttempt, "last_activity_at", now), attempt_id])
-    return (int(row[0]), int(row[1])) if row else None
+def _turns(row: tuple[Any, ...]) -> Turns:
+    return _datetime(row[0]), _datetime(row[1]), _datetime(row[2])
 
 
-def attempt_touch(attempt_id: int, now: datetime) -> int:
-    """Lock the attempt's row until the transaction ends and record activity; its action count."""
-    row = _one(
-        f"UPDATE {_ATTEMPT} SET last_activity_at = %s WHERE id = %s RETURNING action_count",
-        [_prep(LabAttempt, "last_activity_at", now), attempt_id],
-    )
+def attempt_next_seq(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Turns] | None:
+    """Take the attempt's next action number, locking its row until the transaction ends: (seq, the queue's turns
+    for learner `user_id`), or None if the attempt was reset."""
+    row = _one(_NEXT_SEQ, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id])
+    return (int(row[0]), _turns(row[1:])) if row else None
+
+
+def attempt_touch(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Turns]:
+    """Lock the attempt's row until the transaction ends and record activity: (its action count, the queue's turns
+    for learner `user_id`)."""
+    row = _one(_TOUCH, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id])
     if row is None:
         raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
-    return int(row[0])
+    return int(row[0]), _turns(row[1:])
 
 
 _INSERT_ACTION = (
@@ -110,22 +123,6 @@ def action_insert(
     )
     assert row is not None
     return int(row[0])
-
-
-_TURNS = (
-    f"SELECT MAX(r.fair_at) FILTER (WHERE r.status = '{_RUNNING}'), "
-    f"MIN(r.fair_at) FILTER (WHERE r.status = '{_PENDING}'), "
-    "MAX(r.fair_at) FILTER (WHERE a.user_id = %s) "
-    f"FROM {_RUN} r JOIN {_ATTEMPT} a ON a.id = r.attempt_id WHERE r.status IN ('{_PENDING}', '{_RUNNING}')"
-)
-
-
-def turns(user_id: int) -> tuple[datetime | None, datetime | None, datetime | None]:
-    """The queue's turns: (the latest one being served, the first one waiting, this learner's last one waiting or
-    being served)."""
-    row = _one(_TURNS, [user_id])
-    assert row is not None
-    return _datetime(row[0]), _datetime(row[1]), _datetime(row[2])
 
 
 _INSERT_RUN = (
@@ -243,36 +240,42 @@ class AttemptScenario:
     definition: dict[str, Any]
 
 
-_ATTEMPT_SCENARIO = (
-    f"SELECT a.seed, a.params, a.hints_used, l.definition FROM {_ATTEMPT} a JOIN {_LAB} l ON l.id = a.lab_id "
-    "WHERE a.id = %s"
+# The attempt's scenario (part 0) and its replayable actions (part 1, in order) in one read: seq holds the seed in
+# part 0, data the params or the action (only those after the cache's last one are read).
+_SCENARIO_AND_LOG = (
+    f"SELECT 0, a.seed, a.params, a.hints_used, l.definition FROM {_ATTEMPT} a JOIN {_LAB} l ON l.id = a.lab_id "
+    "WHERE a.id = %s "
+    f"UNION ALL SELECT 1, seq, CASE WHEN seq > %s THEN action ELSE NULL END, NULL, NULL FROM {_ACTION} "
+    "WHERE attempt_id = %s AND seq <= %s AND over_budget = %s "
+    "ORDER BY 1, 2"
 )
+_LOG = f"SELECT seq, action FROM {_ACTION} WHERE attempt_id = %s AND seq <= %s AND over_budget = %s ORDER BY seq"
+
+Log = list[tuple[int, dict[str, Any] | None]]
 
 
-def attempt_scenario(attempt_id: int) -> AttemptScenario:
-    row = _one(_ATTEMPT_SCENARIO, [attempt_id])
-    if row is None:
-        raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
-    return AttemptScenario(seed=int(row[0]), params=_json(row[1]), hints_used=_json(row[2]), definition=_json(row[3]))
-
-
-_LOG = (
-    f"SELECT seq, CASE WHEN seq > %s THEN action ELSE NULL END FROM {_ACTION} "
-    "WHERE attempt_id = %s AND seq <= %s AND over_budget = %s ORDER BY seq"
-)
-_LOG_SOME = f"SELECT seq, action FROM {_ACTION} WHERE attempt_id = %s AND seq <= %s AND over_budget = %s ORDER BY seq"
-
-
-def action_log(attempt_id: int, upto_seq: int, after_seq: int = -1) -> list[tuple[int, dict[str, Any] | None]]:
-    """The attempt's replayable actions 1..upto_seq in order, as (seq, action); only actions after `after_seq` are
-    read and decoded (the others are None), so a worker whose cache holds the start reads only what is new."""
+def attempt_scenario_and_log(attempt_id: int, upto_seq: int, after_seq: int = -1) -> tuple[AttemptScenario, Log]:
+    """The attempt's scenario and its replayable actions 1..upto_seq as (seq, action), in one read; only actions
+    after `after_seq` are read and decoded (the others are None), so a worker whose cache holds the start reads
+    only what is new."""
     with connection.cursor() as cursor:
-        if after_seq < 0:
-            cursor.execute(_LOG_SOME, [attempt_id, upto_seq, False])
-        else:
-            cursor.execute(_LOG, [after_seq, attempt_id, upto_seq, False])
+        cursor.execute(_SCENARIO_AND_LOG, [attempt_id, after_seq, attempt_id, upto_seq, False])
         rows = cursor.fetchall()
-    return [(int(seq), _json(action) if action is not None else None) for seq, action in rows]
+    if not rows or rows[0][0] != 0:
+        raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
+    _, seed, params, hints_used, definition = rows[0]
+    scenario = AttemptScenario(
+        seed=int(seed), params=_json(params), hints_used=_json(hints_used), definition=_json(definition)
+    )
+    return scenario, [(int(seq), _json(action) if action is not None else None) for _, seq, action, _, _ in rows[1:]]
+
+
+def action_log(attempt_id: int, upto_seq: int) -> Log:
+    """The attempt's replayable actions 1..upto_seq in order, as (seq, action), every one read."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOG, [attempt_id, upto_seq, False])
+        rows = cursor.fetchall()
+    return [(int(seq), _json(action)) for seq, action in rows]
 
 
 _FINISH = (

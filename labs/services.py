@@ -142,10 +142,11 @@ def _check_queue_room(user_id: int, runs: int) -> None:
         )
 
 
-def _fair_at(user_id: int) -> datetime:
-    """This run's turn (start-time fair queueing): the turn being served, or one run budget after this learner's
-    last waiting run, whichever is later. A learner with nothing waiting goes right after the run in progress."""
-    serving, head, last = runsql.turns(user_id)
+def _fair_at(turns: runsql.Turns) -> datetime:
+    """This run's turn (start-time fair queueing) from the queue's `turns`: the turn being served, or one run budget
+    after this learner's last waiting run, whichever is later. A learner with nothing waiting goes right after the run
+    in progress."""
+    serving, head, last = turns
     serving = serving or head or timezone.now()
     if last is None:
         return serving
@@ -177,17 +178,17 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
     now = timezone.now()
     try:  # a token seen before (a double click) fails the unique constraint: the first submission is the record
         with transaction.atomic():
-            taken = runsql.attempt_next_seq(attempt.pk, now)  # locks the attempt's row until the commit
+            taken = runsql.attempt_next_seq(attempt.pk, attempt.user_id, now)  # locks the row until the commit
             if taken is None:
                 raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
-            seq, user_id = taken
+            seq, turns = taken
             if seq > engine.MAX_ACTIONS:
                 raise ValueError(
                     f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again."
                 )
             action_id = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
             run = runsql.run_insert(
-                attempt.pk, LabRun.Kind.ACTION, action_id, seq, client_token, _fair_at(user_id), now
+                attempt.pk, LabRun.Kind.ACTION, action_id, seq, client_token, _fair_at(turns), now
             )
             run.action = LabAction(
                 id=action_id, attempt_id=attempt.pk, seq=seq, source=source, action=action,
@@ -211,10 +212,8 @@ def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID) -> Submission
     now = timezone.now()
     try:
         with transaction.atomic():
-            upto_seq = runsql.attempt_touch(attempt.pk, now)  # locks the attempt's row until the commit
-            run = runsql.run_insert(
-                attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(attempt.user_id), now
-            )
+            upto_seq, turns = runsql.attempt_touch(attempt.pk, attempt.user_id, now)  # locks the row until the commit
+            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(turns), now)
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
@@ -301,16 +300,19 @@ def _execute_claimed(claimed: runsql.Claimed, lease: uuid.UUID) -> LabRun | None
     fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS")
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
-    scenario = runsql.attempt_scenario(run.attempt_id)
-    definition = scenario.definition
     # Every action number, but only the actions the worker's cached replay lacks are read (and decoded).
-    known = engine.REPLAY_CACHE.known_seqs(run.attempt_id, definition, scenario.seed, scenario.params)
-    cached_upto = (known[-1] if known else 0) if known is not None else -1
-    logged = runsql.action_log(run.attempt_id, run.upto_seq, cached_upto)
+    known = engine.REPLAY_CACHE.seqs_held(run.attempt_id)
+    cached_upto = known[-1] if known else -1
+    scenario, logged = runsql.attempt_scenario_and_log(run.attempt_id, run.upto_seq, cached_upto)
+    definition = scenario.definition
+    if known is not None and engine.REPLAY_CACHE.known_seqs(
+        run.attempt_id, definition, scenario.seed, scenario.params
+    ) is None:
+        known = None  # the cached replay is of another scenario: it is not used
     seqs = [seq for seq, _ in logged]
     actions: list[dict[str, Any] | None] = [action for _, action in logged]
-    if known is not None and known != seqs[: len(known)]:  # the log changed under the cache: read it all
-        actions = [action for _, action in runsql.action_log(run.attempt_id, run.upto_seq)]
+    if (known is None and cached_upto >= 0) or (known is not None and known != seqs[: len(known)]):
+        actions = [action for _, action in runsql.action_log(run.attempt_id, run.upto_seq)]  # read the whole log
     try:
         outcome = engine.evaluate(
             definition,

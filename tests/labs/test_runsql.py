@@ -59,12 +59,17 @@ def test_the_next_number_is_refused_for_a_reset_attempt_and_nothing_is_written(a
     assert LabAttempt.objects.get(pk=attempt.pk).action_count == 0
 
 
-def test_turns_read_datetimes_as_aware_utc(attempt: LabAttempt) -> None:
-    assert runsql.turns(attempt.user_id) == (None, None, None)
+def test_the_queues_turns_come_with_the_attempts_row_as_aware_utc(attempt: LabAttempt) -> None:
+    now = timezone.now()
+    assert runsql.attempt_touch(attempt.pk, attempt.user_id, now) == (0, (None, None, None))
     run = services.lab_check_submit(attempt, uuid.uuid4()).run
-    serving, head, last = runsql.turns(attempt.user_id)
-    assert serving is None and head == last == LabRun.objects.get(pk=run.pk).fair_at
+    other = services.lab_attempt_current(User.objects.create_user("runsql-other"), attempt.lab)
+    count, (serving, head, last) = runsql.attempt_touch(attempt.pk, attempt.user_id, now)
+    assert count == 0 and serving is None and head == last == LabRun.objects.get(pk=run.pk).fair_at
     assert head is not None and head.utcoffset() == timedelta(0)
+    assert runsql.attempt_touch(other.pk, other.user_id, now)[1] == (None, head, None), "another learner's turns"
+    LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.RUNNING)
+    assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (1, (head, None, head))
 
 
 @pytest.mark.parametrize(
@@ -113,15 +118,27 @@ def test_a_stale_claim_is_taken_over_and_the_old_lease_can_no_longer_store(attem
     assert not runsql.run_finish(run.pk, new, fields)  # stored once: it is no longer running
 
 
-def test_the_log_reads_only_what_the_cache_lacks(attempt: LabAttempt) -> None:
+def test_the_scenario_and_the_log_come_in_one_read_with_only_what_the_cache_lacks(attempt: LabAttempt) -> None:
     vm = attempt.params["enlightened_vm"]
     for size in (1, 2, 3):
         services.lab_action_submit(attempt, "x", {"op": "io", "vm": vm, "op_kind": "read", "bytes": size}, uuid.uuid4())
     LabAction.objects.filter(attempt=attempt, seq=2).update(over_budget=True)
+    LabAttempt.objects.filter(pk=attempt.pk).update(hints_used={"c1": 2})
 
-    assert [seq for seq, _ in runsql.action_log(attempt.pk, 3)] == [1, 3]
-    assert runsql.action_log(attempt.pk, 3, after_seq=1) == [
-        (1, None),
+    scenario, log = runsql.attempt_scenario_and_log(attempt.pk, 3)
+    assert (scenario.seed, scenario.params, scenario.hints_used) == (attempt.seed, attempt.params, {"c1": 2})
+    assert scenario.definition == attempt.lab.definition
+    assert log == [
+        (1, {"op": "io", "vm": vm, "op_kind": "read", "bytes": 1}),
         (3, {"op": "io", "vm": vm, "op_kind": "read", "bytes": 3}),
     ]
-    assert runsql.action_log(attempt.pk, 1) == [(1, {"op": "io", "vm": vm, "op_kind": "read", "bytes": 1})]
+    assert runsql.attempt_scenario_and_log(attempt.pk, 3, after_seq=1)[1] == [(1, None), log[1]]
+    assert runsql.attempt_scenario_and_log(attempt.pk, 1)[1] == log[:1]
+    assert runsql.action_log(attempt.pk, 3) == log
+
+
+def test_a_fresh_attempt_reads_its_scenario_and_an_empty_log(attempt: LabAttempt) -> None:
+    scenario, log = runsql.attempt_scenario_and_log(attempt.pk, 0)
+    assert scenario.seed == attempt.seed and log == []
+    with pytest.raises(LabAttempt.DoesNotExist):
+        runsql.attempt_scenario_and_log(attempt.pk + 1000, 0)
