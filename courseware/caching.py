@@ -146,7 +146,7 @@ def _content_changed(**kwargs: Any) -> None:
 
 
 def _progress_changed(sender: Any, instance: Progress, **kwargs: Any) -> None:
-    versions.bump(progress_version_name(instance.user_id))
+    progress_changed(instance.user_id)
 
 
 def progress_changed(user_id: int) -> None:

@@ -53,6 +53,13 @@ def _datetime(value: Any) -> datetime | None:
     return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
+def _loaded(model: Any, **values: Any) -> Any:
+    """The instance of a row this module wrote or read, as the ORM loads one (`Model.from_db`): saved, and any field
+    not given deferred (read from the database if something uses it)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
 def _one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -99,7 +106,7 @@ def attempt_touch(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Tu
     return int(row[0]), _turns(row[1:])
 
 
-_INSERT_ACTION = (
+_INSERT_ACTION = (  # the columns in the order of action_insert's values
     f"INSERT INTO {_ACTION} (attempt_id, seq, source, action, client_token, created_at, over_budget) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
@@ -107,22 +114,21 @@ _INSERT_ACTION = (
 
 def action_insert(
     attempt_id: int, seq: int, source: str, action: dict[str, Any], client_token: uuid.UUID, now: datetime
-) -> int:
-    """Append an action to the attempt's log; its id. IntegrityError if its number or token is taken."""
-    row = _one(
-        _INSERT_ACTION,
-        [
-            attempt_id,
-            seq,
-            source,
-            _prep(LabAction, "action", action),
-            _prep(LabAction, "client_token", client_token),
-            _prep(LabAction, "created_at", now),
-            False,
-        ],
-    )
+) -> LabAction:
+    """Append an action to the attempt's log; the model instance, as `LabAction.objects.create` would return it.
+    IntegrityError if its number or token is taken."""
+    values = {
+        "attempt_id": attempt_id,
+        "seq": seq,
+        "source": source,
+        "action": action,
+        "client_token": client_token,
+        "created_at": now,
+        "over_budget": False,
+    }
+    row = _one(_INSERT_ACTION, [_prep(LabAction, name, value) for name, value in values.items()])
     assert row is not None
-    return int(row[0])
+    return _loaded(LabAction, id=int(row[0]), **values)
 
 
 _INSERT_RUN = (
@@ -158,7 +164,8 @@ def run_insert(
         ],
     )
     assert row is not None
-    run = LabRun(
+    return _loaded(
+        LabRun,
         id=int(row[0]),
         attempt_id=attempt_id,
         kind=kind,
@@ -172,25 +179,14 @@ def run_insert(
         created_at=now,
         nudged_at=now,
         fair_at=fair_at,
+        claimed_at=None,
+        finished_at=None,
         deliveries=0,
+        lease=None,
     )
-    run._state.adding = False
-    run._state.db = connection.alias
-    return run
 
 
 # --- Executing -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """What a worker needs of the run it claimed (read in the same statement as the claim)."""
-
-    id: int
-    attempt_id: int
-    kind: str
-    upto_seq: int
-    deliveries: int
 
 
 _CLAIM = (
@@ -212,10 +208,10 @@ def run_claim(
     stale_before: datetime | None = None,
     *,
     pending: bool = True,
-) -> Claimed | None:
+) -> LabRun | None:
     """Claim a run with one conditional UPDATE: the head of the queue (no `run_id`), or run `run_id` if it is pending
-    (with `pending`) or running with a claim older than `stale_before` (its worker died). None if nothing was
-    claimed."""
+    (with `pending`) or running with a claim older than `stale_before` (its worker died). The claimed run with what
+    the worker needs of it (the UPDATE returns it; the other fields are deferred), or None if nothing was claimed."""
     params = [_prep(LabRun, "claimed_at", now), _prep(LabRun, "lease", lease)]
     if run_id is None:
         sql = _CLAIM_HEAD
@@ -225,8 +221,16 @@ def run_claim(
     row = _one(sql, params)
     if row is None:
         return None
-    return Claimed(
-        id=int(row[0]), attempt_id=int(row[1]), kind=str(row[2]), upto_seq=int(row[3]), deliveries=int(row[4])
+    return _loaded(
+        LabRun,
+        id=int(row[0]),
+        attempt_id=int(row[1]),
+        kind=str(row[2]),
+        upto_seq=int(row[3]),
+        deliveries=int(row[4]),
+        status=LabRun.Status.RUNNING,
+        claimed_at=now,
+        lease=lease,
     )
 
 

@@ -186,15 +186,11 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
                 raise ValueError(
                     f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again."
                 )
-            action_id = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
+            lab_action = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
             run = runsql.run_insert(
-                attempt.pk, LabRun.Kind.ACTION, action_id, seq, client_token, _fair_at(turns), now
+                attempt.pk, LabRun.Kind.ACTION, lab_action.pk, seq, client_token, _fair_at(turns), now
             )
-            run.action = LabAction(
-                id=action_id, attempt_id=attempt.pk, seq=seq, source=source, action=action,
-                client_token=client_token, created_at=now, over_budget=False,
-            )  # fmt: skip
-            run.action._state.adding = False
+            run.action = lab_action
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         # The same token raced in from a second request: the first one is the record.
@@ -244,11 +240,11 @@ def lab_run_execute_next(run_id: int, recover: bool = False) -> LabRun | None:
     if recover:
         claimed = _claim(now, run_id=run_id, pending=False)
         if claimed is not None:
-            return _execute_claimed(*claimed)
+            return _execute_claimed(claimed)
     for _ in range(3):  # another worker may claim the same head first: take the next one
         claimed = _claim(now)
         if claimed is not None:
-            return _execute_claimed(*claimed)
+            return _execute_claimed(claimed)
         if not LabRun.objects.filter(status=LabRun.Status.PENDING).exists():
             return None
     return None
@@ -259,18 +255,16 @@ def lab_run_execute(run_id: int, now: datetime | None = None) -> LabRun | None:
     claimed = _claim(now or timezone.now(), run_id=run_id, pending=True)
     if claimed is None:
         return None  # finished already, or another worker holds a fresh claim
-    return _execute_claimed(*claimed)
+    return _execute_claimed(claimed)
 
 
 def _stale(now: datetime) -> datetime:
     return now - timedelta(seconds=_setting("LAB_RUN_STALE_SECONDS"))
 
 
-def _claim(
-    now: datetime, run_id: int | None = None, *, pending: bool = True
-) -> tuple[runsql.Claimed, uuid.UUID] | None:
+def _claim(now: datetime, run_id: int | None = None, *, pending: bool = True) -> LabRun | None:
     """Take the head of the queue, or run `run_id` (pending, or running but stale: its worker died), with one
-    conditional UPDATE under a new lease.
+    conditional UPDATE under a new lease (the run's `lease`).
 
     The claim need not survive a database crash (the run would only be pending again, and re-sent), so on
     PostgreSQL it commits without waiting for the WAL flush; the result's commit is fully durable."""
@@ -279,24 +273,13 @@ def _claim(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = runsql.run_claim(now, lease, run_id, _stale(now), pending=pending)
-    return (claimed, lease) if claimed is not None else None
+        return runsql.run_claim(now, lease, run_id, _stale(now), pending=pending)
 
 
-def _execute_claimed(claimed: runsql.Claimed, lease: uuid.UUID) -> LabRun | None:
+def _execute_claimed(run: LabRun) -> LabRun | None:
     """Evaluate the run this worker claimed; the claim's own UPDATE returned what this needs of the run."""
-    run = LabRun(
-        id=claimed.id,
-        attempt_id=claimed.attempt_id,
-        kind=claimed.kind,
-        upto_seq=claimed.upto_seq,
-        deliveries=claimed.deliveries,
-        status=LabRun.Status.RUNNING,
-        lease=lease,
-    )
-    run._state.adding = False
     if run.deliveries > MAX_DELIVERIES:
-        return _finish(run, lease, engine.could_not_evaluate("the run was interrupted too many times"))
+        return _finish(run, engine.could_not_evaluate("the run was interrupted too many times"))
     fault_delay = _setting("LAB_RUN_FAULT_DELAY_SECONDS")
     if fault_delay:
         time.sleep(fault_delay)  # fault-injection tests only: keeps a run "running" long enough to kill its worker
@@ -331,10 +314,10 @@ def _execute_claimed(claimed: runsql.Claimed, lease: uuid.UUID) -> LabRun | None
         engine.REPLAY_CACHE.clear()
         log.exception("lab run %s could not be evaluated", run.pk)
         outcome = engine.could_not_evaluate("an internal error in the lab engine")
-    return _finish(run, lease, outcome)
+    return _finish(run, outcome)
 
 
-def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | None:
+def _finish(run: LabRun, outcome: engine.Outcome) -> LabRun | None:
     """The one place a run's result is stored: once, by the claim holder, with what it implies, in one transaction.
 
     An action whose own run went over the simulator's budget is marked so that no later replay includes it."""
@@ -349,7 +332,7 @@ def _finish(run: LabRun, lease: uuid.UUID, outcome: engine.Outcome) -> LabRun | 
     over_budget = run.kind == LabRun.Kind.ACTION and outcome.over_budget_seq == run.upto_seq
     # One statement needs no transaction of its own (in autocommit it is one); more are atomic together.
     with transaction.atomic() if (needs_progress or over_budget) else nullcontext():
-        if not runsql.run_finish(run.pk, lease, fields):
+        if not runsql.run_finish(run.pk, run.lease, fields):
             return None  # our claim was taken over by a recovery; its result is the record
         if over_budget:
             LabAction.objects.filter(attempt_id=run.attempt_id, seq=run.upto_seq).update(over_budget=True)
