@@ -404,7 +404,7 @@ def attempt_replay(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
 def replay_trace(request: HtmxHttpRequest, attempt_id: int, run_id: int) -> HttpResponse:
     """The trace of one run of a student's attempt, for the instructors of that student's class (read-only)."""
     attempt = services.lab_attempt_get_for_instructor(request.user, attempt_id)
-    run = get_object_or_404(LabRun.objects.select_related("action"), pk=run_id, attempt=attempt)
+    run = get_object_or_404(LabRun.objects.defer(None).select_related("action"), pk=run_id, attempt=attempt)
     trace = run.io_trace()
     if trace is None:
         raise Http404("This run has no I/O trace.")

@@ -56,13 +56,15 @@ def show(host: Any, what: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a run ends with: a LabRun status, a learner-facing message, a JSON result and points."""
+    """What a run ends with: a LabRun status, a learner-facing message, a JSON result, points, and for an action
+    the trace events it caused (stored apart from the result: LabRun.trace)."""
 
     status: str
     message: str
     result: dict[str, Any] = field(default_factory=dict)
     points: int = 0
     over_budget_seq: int | None = None  # the action that was running when a budget ran out
+    trace: list[dict[str, Any]] | None = None
 
 
 def could_not_evaluate(why: str) -> Outcome:
@@ -615,9 +617,9 @@ def _evaluated(definition: dict[str, Any], params: dict[str, Any], outcome: Repl
             body = dict(step.result or {})
             events = outcome.host.trace.events[step.first_event - 1 : step.last_event]
             result["output"] = body
-            result["events"] = events[:TRACE_EVENTS_KEPT] if body.get("op") == "io" else events[:50]
             result["events_total"] = len(events)
-            return Outcome("passed", describe(step.action, body, events), result)
+            kept = events[:TRACE_EVENTS_KEPT] if body.get("op") == "io" else events[:50]
+            return Outcome("passed", describe(step.action, body, events), result, trace=kept)
         assert step.error is not None
         result["error"] = step.error
         return Outcome("failed", str(step.error.get("message")), result)

@@ -52,7 +52,7 @@ def _where(step: str, action_runs: dict[int, Any]) -> tuple[str, str]:
     seq = int(match.group(1))
     run = action_runs.get(seq)
     text = f"your command #{seq}" + (f" ({run.action.source})" if run is not None and run.action else "")
-    if run is not None and run.io_trace() is not None:
+    if run is not None and run.has_io_trace:
         return (f"the trace of {text}", reverse("labs:trace", kwargs={"run_id": run.pk}) + "#tv-a-step-1")
     return (text, "")
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from labs.fields import CompressedJSONField
+
 
 class Lab(models.Model):
     """A simulator-backed exercise, loaded from `labs/<slug>/lab.yaml` in a course folder."""
@@ -104,6 +106,14 @@ class LabAction(models.Model):
         return f"{self.attempt_id}#{self.seq}: {self.source[:40]}"
 
 
+class LabRunManager(models.Manager["LabRun"]):
+    """Runs without their trace (`LabRun.trace`, up to hundreds of KB of events), which only the trace viewer and
+    the comparison read: they ask for it with `.defer(None)`; anything else that touches it loads it then."""
+
+    def get_queryset(self) -> models.QuerySet[LabRun]:
+        return super().get_queryset().defer("trace")
+
+
 class LabRun(models.Model):
     """One evaluation on the simulator: of an action (kind=action) or of the checks (kind=check)."""
 
@@ -128,6 +138,12 @@ class LabRun(models.Model):
     client_token = models.UUIDField(default=uuid.uuid4)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     result = models.JSONField(default=dict, blank=True)
+    trace = CompressedJSONField(
+        null=True,
+        blank=True,
+        help_text="The action's trace events (an I/O keeps up to engine.TRACE_EVENTS_KEPT), stored compressed; "
+        "NULL for checks and for runs without a result. The run's summary and counters are in `result`.",
+    )
     message = models.TextField(blank=True)
     points = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,6 +156,8 @@ class LabRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     deliveries = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed this run.")
     lease = models.UUIDField(null=True, blank=True, help_text="Token of the worker currently holding the run.")
+
+    objects = LabRunManager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -159,18 +177,23 @@ class LabRun(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
+    @property
+    def has_io_trace(self) -> bool:
+        """Whether this is a passed `io` run, which has a trace to step through (without reading the trace)."""
+        return self.status == LabRun.Status.PASSED and (self.result.get("output") or {}).get("op") == "io"
+
     def io_trace(self) -> dict[str, Any] | None:
         """What the trace viewer draws for a passed `io` run (events, counters, path, VM, guest, arithmetic lines);
-        None for any other run."""
-        output = self.result.get("output") or {}
-        if self.status != LabRun.Status.PASSED or output.get("op") != "io":
+        None for any other run. Reads the trace: load the run with `.defer(None)` to save a query."""
+        if not self.has_io_trace:
             return None
+        output = self.result.get("output") or {}
         vm_name = output.get("vm")
         guest = next(
             (vm.get("guest") for vm in (self.result.get("state") or {}).get("vms", []) if vm.get("name") == vm_name), ""
         )
         return {
-            "events": self.result.get("events", []),
+            "events": self.trace or [],
             "counters": output.get("counters", {}),
             "path": output.get("path"),
             "vm": vm_name,

@@ -283,7 +283,7 @@ def action_log(attempt_id: int, upto_seq: int) -> Log:
 
 
 _FINISH = (
-    f"UPDATE {_RUN} SET status = %s, result = %s, message = %s, points = %s, finished_at = %s "
+    f"UPDATE {_RUN} SET status = %s, result = %s, trace = %s, message = %s, points = %s, finished_at = %s "
     f"WHERE id = %s AND status = '{_RUNNING}' AND lease = %s"
 )
 
@@ -296,6 +296,7 @@ def run_finish(run_id: int, lease: uuid.UUID, fields: dict[str, Any]) -> bool:
             [
                 fields["status"],
                 _prep(LabRun, "result", fields["result"]),
+                _prep(LabRun, "trace", fields.get("trace")),
                 fields["message"],
                 fields["points"],
                 _prep(LabRun, "finished_at", fields["finished_at"]),

@@ -60,6 +60,13 @@ def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
         raise Http404("No such lab attempt.") from None
 
 
+def lab_runs_load_traces(runs: list[LabRun]) -> None:
+    """Read the trace of each of `runs` (deferred by LabRun.objects) in one query."""
+    traces = dict(LabRun.objects.filter(pk__in=[run.pk for run in runs]).values_list("pk", "trace"))
+    for run in runs:
+        run.trace = traces.get(run.pk)
+
+
 def lab_runs_refresh(runs: list[LabRun]) -> None:
     """Re-read the state and result of `runs` in place (one query), keeping what they already hold."""
     fields = ("status", "result", "message", "points", "claimed_at", "finished_at")
@@ -69,10 +76,11 @@ def lab_runs_refresh(runs: list[LabRun]) -> None:
             setattr(run, name, value)
 
 
-def lab_run_get_for_user(user: Any, run_id: int) -> LabRun:
-    """The run with this id if its attempt belongs to `user`; 404 otherwise."""
+def lab_run_get_for_user(user: Any, run_id: int, *, with_trace: bool = False) -> LabRun:
+    """The run with this id if its attempt belongs to `user`; 404 otherwise. Its trace is read only if asked."""
+    runs = LabRun.objects.defer(None) if with_trace else LabRun.objects.all()
     try:
-        return LabRun.objects.select_related("attempt__lab__item", "action").get(pk=run_id, attempt__user=user)
+        return runs.select_related("attempt__lab__item", "action").get(pk=run_id, attempt__user=user)
     except LabRun.DoesNotExist:
         raise Http404("No such lab run.") from None
 
@@ -324,6 +332,7 @@ def _finish(run: LabRun, outcome: engine.Outcome) -> LabRun | None:
     fields = {
         "status": outcome.status,
         "result": outcome.result,
+        "trace": outcome.trace,
         "message": outcome.message,
         "points": outcome.points,
         "finished_at": timezone.now(),

@@ -378,7 +378,7 @@ def attempt_reset(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def run_trace(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    run = services.lab_run_get_for_user(request.user, run_id)
+    run = services.lab_run_get_for_user(request.user, run_id, with_trace=True)
     trace = run.io_trace()
     if trace is None:
         raise Http404("This run has no I/O trace.")
@@ -418,6 +418,7 @@ def compare(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     if len(chosen) == 2:
         from labs.trace_layout import align_traces
 
+        services.lab_runs_load_traces(chosen)
         trace_a, trace_b = chosen[0].io_trace(), chosen[1].io_trace()
         assert trace_a is not None and trace_b is not None
         context.update(

@@ -178,7 +178,7 @@ def test_trace_and_compare_pages_show_precomputed_steps(alice: Any, alice_client
     synthetic = _finished_io_run(alice, io_lab, "enlightened_vm")
     trace = alice_client.get(reverse("labs:trace", kwargs={"run_id": emulated.pk}))
     assert trace.status_code == 200
-    assert emulated.result["events"][5]["summary"].split("(")[0][:40] in trace.content.decode()
+    assert emulated.trace[5]["summary"].split("(")[0][:40] in trace.content.decode()
     url = reverse("labs:compare", kwargs={"attempt_id": emulated.attempt_id})
     compare = alice_client.get(url, {"a": emulated.pk, "b": synthetic.pk})
     assert compare.status_code == 200 and "data-trace-compare" in compare.content.decode()
