@@ -16,7 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -69,41 +69,52 @@ def _one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
 
 # --- Submitting ----------------------------------------------------------------------------------------
 
-# The queue's turns, read in the same statement as the attempt's row is taken: the latest turn being served, the first
-# one waiting, and this learner's last one waiting or being served (labs.services._fair_at).
-_TURNS = (
+# The queue, read in the same statement as the attempt's row is taken: the latest turn being served, the first one
+# waiting, this learner's last turn waiting or being served (labs.services._fair_at), and how many runs this learner
+# has waiting or being served (labs.services.LAB_QUEUED_RUNS_MAX).
+_MINE = (
+    f"FROM {_RUN} r JOIN {_ATTEMPT} mine ON mine.id = r.attempt_id "
+    f"WHERE mine.user_id = %s AND r.status IN ('{_PENDING}', '{_RUNNING}')"
+)
+_QUEUE = (
     f"(SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}'), "
     f"(SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}'), "
-    f"(SELECT MAX(r.fair_at) FROM {_RUN} r JOIN {_ATTEMPT} mine ON mine.id = r.attempt_id "
-    f"WHERE mine.user_id = %s AND r.status IN ('{_PENDING}', '{_RUNNING}'))"
+    f"(SELECT MAX(r.fair_at) {_MINE}), (SELECT COUNT(*) {_MINE})"
 )
 _NEXT_SEQ = (
     f"UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %s "
-    f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, {_TURNS}"
+    f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, {_QUEUE}"
 )
-_TOUCH = f"UPDATE {_ATTEMPT} SET last_activity_at = %s WHERE id = %s RETURNING action_count, {_TURNS}"
-
-Turns = tuple[datetime | None, datetime | None, datetime | None]
+_TOUCH = f"UPDATE {_ATTEMPT} SET last_activity_at = %s WHERE id = %s RETURNING action_count, {_QUEUE}"
 
 
-def _turns(row: tuple[Any, ...]) -> Turns:
-    return _datetime(row[0]), _datetime(row[1]), _datetime(row[2])
+class Queue(NamedTuple):
+    """The queue as a submission finds it, for learner `user_id` (see _QUEUE)."""
+
+    serving: datetime | None
+    head: datetime | None
+    last: datetime | None
+    waiting: int
 
 
-def attempt_next_seq(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Turns] | None:
-    """Take the attempt's next action number, locking its row until the transaction ends: (seq, the queue's turns
-    for learner `user_id`), or None if the attempt was reset."""
-    row = _one(_NEXT_SEQ, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id])
-    return (int(row[0]), _turns(row[1:])) if row else None
+def _queue(row: tuple[Any, ...]) -> Queue:
+    return Queue(_datetime(row[0]), _datetime(row[1]), _datetime(row[2]), int(row[3] or 0))
 
 
-def attempt_touch(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Turns]:
-    """Lock the attempt's row until the transaction ends and record activity: (its action count, the queue's turns
-    for learner `user_id`)."""
-    row = _one(_TOUCH, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id])
+def attempt_next_seq(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Queue] | None:
+    """Take the attempt's next action number, locking its row until the transaction ends: (seq, the queue for
+    learner `user_id`), or None if the attempt was reset."""
+    row = _one(_NEXT_SEQ, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id, user_id])
+    return (int(row[0]), _queue(row[1:])) if row else None
+
+
+def attempt_touch(attempt_id: int, user_id: int, now: datetime) -> tuple[int, Queue]:
+    """Lock the attempt's row until the transaction ends and record activity: (its action count, the queue for
+    learner `user_id`)."""
+    row = _one(_TOUCH, [_prep(LabAttempt, "last_activity_at", now), attempt_id, user_id, user_id])
     if row is None:
         raise LabAttempt.DoesNotExist(f"no lab attempt {attempt_id}")
-    return int(row[0]), _turns(row[1:])
+    return int(row[0]), _queue(row[1:])
 
 
 _INSERT_ACTION = (  # the columns in the order of action_insert's values

@@ -126,8 +126,9 @@ class Submission:
     created: bool  # False when the same client token was submitted before (a double click)
 
 
-def lab_submission_throttle(user: Any, runs: int) -> None:
-    """Count one submission of `runs` runs by `user`; RateLimited if it is over a per-learner limit."""
+def lab_submission_throttle(user: Any) -> None:
+    """Count one submission by `user`; RateLimited if it is over the per-minute limit. (How many runs a learner may
+    have waiting is checked by the submission itself, with the attempt's row: `queue_room_for`.)"""
     per_minute = int(_setting("LAB_SUBMISSIONS_PER_MINUTE"))
     count = ratelimit.hit(f"labs:submissions:{user.pk}", 60)
     if count > per_minute:
@@ -135,30 +136,26 @@ def lab_submission_throttle(user: Any, runs: int) -> None:
             f"You sent {per_minute} submissions in the last minute: wait a moment, then run it again "
             "(your text is kept)."
         )
-    _check_queue_room(user.pk, runs)
 
 
-def _check_queue_room(user_id: int, runs: int) -> None:
+def _check_queue_room(waiting: int, runs: int) -> None:
+    """RateLimited if `runs` more runs would put the learner, who has `waiting`, over LAB_QUEUED_RUNS_MAX."""
     queued_max = int(_setting("LAB_QUEUED_RUNS_MAX"))
-    waiting = LabRun.objects.filter(
-        attempt__user_id=user_id, status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)
-    ).count()
-    if waiting + runs > queued_max:
+    if runs and waiting + runs > queued_max:
         raise RateLimited(
             f"You have {waiting} runs waiting for the simulator (at most {queued_max}): wait for their results, "
             "then run it again (your text is kept)."
         )
 
 
-def _fair_at(turns: runsql.Turns) -> datetime:
-    """This run's turn (start-time fair queueing) from the queue's `turns`: the turn being served, or one run budget
-    after this learner's last waiting run, whichever is later. A learner with nothing waiting goes right after the run
-    in progress."""
-    serving, head, last = turns
-    serving = serving or head or timezone.now()
-    if last is None:
+def _fair_at(queue: runsql.Queue) -> datetime:
+    """This run's turn (start-time fair queueing) from the `queue`: the turn being served, or one run budget after
+    this learner's last waiting run, whichever is later. A learner with nothing waiting goes right after the run in
+    progress."""
+    serving = queue.serving or queue.head or timezone.now()
+    if queue.last is None:
         return serving
-    return max(serving, last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
+    return max(serving, queue.last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
 
 
 def lab_action_validate(action: dict[str, Any]) -> dict[str, Any]:
@@ -176,8 +173,12 @@ def lab_action_validate(action: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"{exc}.") from None
 
 
-def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], client_token: uuid.UUID) -> Submission:
-    """Append `action` to the attempt's log and create its run, in one transaction; enqueue after commit."""
+def lab_action_submit(
+    attempt: LabAttempt, source: str, action: dict[str, Any], client_token: uuid.UUID, *, queue_room_for: int = 0
+) -> Submission:
+    """Append `action` to the attempt's log and create its run, in one transaction; enqueue after commit.
+    RateLimited, with nothing recorded, if the learner has no room in the queue for `queue_room_for` more runs: a
+    learner's request asks (a console POST of several commands asks room for all of them with its first)."""
     if attempt.status == LabAttempt.Status.RESET:
         raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
     if len(source.encode("utf-8", "surrogatepass")) > engine.MAX_INPUT_BYTES:
@@ -189,14 +190,15 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
             taken = runsql.attempt_next_seq(attempt.pk, attempt.user_id, now)  # locks the row until the commit
             if taken is None:
                 raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
-            seq, turns = taken
+            seq, queue = taken
+            _check_queue_room(queue.waiting, queue_room_for)
             if seq > engine.MAX_ACTIONS:
                 raise ValueError(
                     f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again."
                 )
             lab_action = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
             run = runsql.run_insert(
-                attempt.pk, LabRun.Kind.ACTION, lab_action.pk, seq, client_token, _fair_at(turns), now
+                attempt.pk, LabRun.Kind.ACTION, lab_action.pk, seq, client_token, _fair_at(queue), now
             )
             run.action = lab_action
             _enqueue_on_commit(run.pk)
@@ -208,16 +210,18 @@ def lab_action_submit(attempt: LabAttempt, source: str, action: dict[str, Any], 
     return Submission(run, created=True)
 
 
-def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID) -> Submission:
-    """Create a "check my work" run over every action so far; enqueue after commit."""
+def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID, *, queue_room_for: int = 0) -> Submission:
+    """Create a "check my work" run over every action so far; enqueue after commit. RateLimited, with nothing
+    recorded, if the learner has no room in the queue for `queue_room_for` more runs (a learner's request asks 1)."""
     existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
     if existing:
         return Submission(existing, created=False)
     now = timezone.now()
     try:
         with transaction.atomic():
-            upto_seq, turns = runsql.attempt_touch(attempt.pk, attempt.user_id, now)  # locks the row until the commit
-            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(turns), now)
+            upto_seq, queue = runsql.attempt_touch(attempt.pk, attempt.user_id, now)  # locks the row until the commit
+            _check_queue_room(queue.waiting, queue_room_for)
+            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(queue), now)
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)

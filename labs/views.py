@@ -266,16 +266,22 @@ def console_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         for command in commands:  # every command is checked before any is recorded
             if command.action is not None:
                 services.lab_action_validate(command.action)
-        services.lab_submission_throttle(request.user, sum(1 for c in commands if c.action is not None))
+        services.lab_submission_throttle(request.user)
     except services.RateLimited as exc:
         return _console_error(request, lab, attempt, source, str(exc), status=429)
     except ValueError as exc:
         return _console_error(request, lab, attempt, source, f"line {command.line}: {exc}")
     runs: list[LabRun] = []
-    for index, command in enumerate(c for c in commands if c.action is not None):
+    actions = [c for c in commands if c.action is not None]
+    for index, command in enumerate(actions):
         command_token = token if index == 0 else uuid.uuid5(token, str(index))
-        try:
-            submission = services.lab_action_submit(attempt, command.source, command.action or {}, command_token)
+        try:  # the first asks the queue for room for every command of the POST: all are recorded, or none
+            room = len(actions) if index == 0 else 0
+            submission = services.lab_action_submit(
+                attempt, command.source, command.action or {}, command_token, queue_room_for=room
+            )
+        except services.RateLimited as exc:
+            return _console_error(request, lab, attempt, source, str(exc), status=429)
         except ValueError as exc:
             return _console_error(request, lab, attempt, source, str(exc))
         runs.append(submission.run)
@@ -309,10 +315,10 @@ def check_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.status == LabAttempt.Status.RESET:
         return HttpResponseBadRequest("This attempt was reset: reload the lab to continue.")
     try:
-        services.lab_submission_throttle(request.user, 1)
+        services.lab_submission_throttle(request.user)
+        submission = services.lab_check_submit(attempt, token, queue_room_for=1)
     except services.RateLimited as exc:
         return _console_error(request, attempt.lab, attempt, "", str(exc), status=429)
-    submission = services.lab_check_submit(attempt, token)
     if request.htmx:
         return _runs_response(request, attempt, _settled([submission.run]), [])
     return redirect(_lab_url(attempt.lab))
@@ -506,8 +512,8 @@ def azman_submit(request: HtmxHttpRequest, attempt_id: int) -> HttpResponse:
         return HttpResponseBadRequest("The form was missing its token: reload the page and try again.")
     try:
         text, action = _azman_action(request.POST)
-        services.lab_submission_throttle(request.user, 1)
-        submission = services.lab_action_submit(attempt, text, action, token)
+        services.lab_submission_throttle(request.user)
+        submission = services.lab_action_submit(attempt, text, action, token, queue_room_for=1)
     except services.RateLimited as exc:
         return _console_error(request, lab, attempt, "", str(exc), status=429)
     except ValueError as exc:

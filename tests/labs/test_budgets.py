@@ -191,6 +191,12 @@ def test_a_learner_with_too_many_runs_waiting_gets_429_and_nothing_is_recorded(
     assert response.status_code == 429 and "3 runs waiting" in response.content.decode()
     assert LabAction.objects.filter(attempt=attempt).count() == 3, "all or nothing: no command of the POST is kept"
     assert _console_post(alice_client, attempt, "show vms").status_code == 302, "one more fits"
+    check_url = reverse("labs:check", kwargs={"attempt_id": attempt.pk})
+    check = alice_client.post(check_url, {"client_token": str(uuid.uuid4())})
+    assert check.status_code == 429 and "4 runs waiting" in check.content.decode()
+    assert not LabRun.objects.filter(attempt=attempt, kind=LabRun.Kind.CHECK).exists(), "a check needs room too"
+    LabRun.objects.filter(attempt=attempt).update(status=LabRun.Status.PASSED)
+    assert _console_post(alice_client, attempt, "show vms\nshow host\nshow bcd\nshow vms").status_code == 302
 
 
 def test_an_out_of_bounds_command_is_refused_before_any_command_is_recorded(

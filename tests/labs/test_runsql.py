@@ -59,17 +59,19 @@ def test_the_next_number_is_refused_for_a_reset_attempt_and_nothing_is_written(a
     assert LabAttempt.objects.get(pk=attempt.pk).action_count == 0
 
 
-def test_the_queues_turns_come_with_the_attempts_row_as_aware_utc(attempt: LabAttempt) -> None:
+def test_the_queue_comes_with_the_attempts_row_as_aware_utc(attempt: LabAttempt) -> None:
     now = timezone.now()
-    assert runsql.attempt_touch(attempt.pk, attempt.user_id, now) == (0, (None, None, None))
+    assert runsql.attempt_touch(attempt.pk, attempt.user_id, now) == (0, (None, None, None, 0))
     run = services.lab_check_submit(attempt, uuid.uuid4()).run
     other = services.lab_attempt_current(User.objects.create_user("runsql-other"), attempt.lab)
-    count, (serving, head, last) = runsql.attempt_touch(attempt.pk, attempt.user_id, now)
-    assert count == 0 and serving is None and head == last == LabRun.objects.get(pk=run.pk).fair_at
+    count, (serving, head, last, waiting) = runsql.attempt_touch(attempt.pk, attempt.user_id, now)
+    assert count == 0 and serving is None and head == last == LabRun.objects.get(pk=run.pk).fair_at and waiting == 1
     assert head is not None and head.utcoffset() == timedelta(0)
-    assert runsql.attempt_touch(other.pk, other.user_id, now)[1] == (None, head, None), "another learner's turns"
+    assert runsql.attempt_touch(other.pk, other.user_id, now)[1] == (None, head, None, 0), "another learner's queue"
     LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.RUNNING)
-    assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (1, (head, None, head))
+    assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (1, (head, None, head, 1))
+    LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.PASSED)
+    assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (2, (None, None, None, 0)), "a result is done"
 
 
 @pytest.mark.parametrize(
@@ -114,11 +116,13 @@ def test_a_stale_claim_is_taken_over_and_the_old_lease_can_no_longer_store(attem
     now, new = timezone.now(), uuid.uuid4()
     assert runsql.run_claim(now, new, run.pk, now - timedelta(minutes=5), pending=False) is not None
 
+    trace = [{"seq": 1, "summary": "é </script>"}]
     fields = {"status": "passed", "result": {"k": [1, "é"]}, "message": "m", "points": 2, "finished_at": now}
-    assert not runsql.run_finish(run.pk, old, fields)
-    assert runsql.run_finish(run.pk, new, fields)
+    assert not runsql.run_finish(run.pk, old, {**fields, "trace": trace})
+    assert runsql.run_finish(run.pk, new, {**fields, "trace": trace})
     stored = LabRun.objects.get(pk=run.pk)
     assert (stored.status, stored.result, stored.points, stored.deliveries) == ("passed", {"k": [1, "é"]}, 2, 2)
+    assert "trace" in stored.get_deferred_fields() and stored.trace == trace
     assert not runsql.run_finish(run.pk, new, fields)  # stored once: it is no longer running
 
 
