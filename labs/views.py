@@ -80,9 +80,17 @@ def _runs_response(
         "help_texts": help_texts,
         "fresh_tokens": _fresh_tokens(attempt.lab),
         "attempt": attempt,
-        "any_terminal": any(run.is_terminal for run in runs),
+        "refresh_panels": _panels_change(attempt.lab, runs),
     }
     return render(request, "labs/_console_response.html", context)
+
+
+def _panels_change(lab: Lab, runs: list[LabRun]) -> bool:
+    """Whether the panels beside the console (attempt_panels) may show something new once `runs` are finished: the
+    score and each check's result change with a check; the AzMan store with any run of a lab that has one. After an
+    ordinary command nothing there changes, and the page asks nothing more."""
+    azman = bool(lab.definition.get("azman_form"))
+    return any(run.is_terminal and (azman or run.kind == LabRun.Kind.CHECK) for run in runs)
 
 
 @login_required
@@ -339,6 +347,7 @@ def run_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
             run = services.lab_run_get_for_user(request.user, run_id)
     context = {"run": run, "attempt": run.attempt, "wait_seconds": settings.LAB_RUN_WAIT_SECONDS}
     if request.htmx:
+        context["refresh_panels"] = _panels_change(run.attempt.lab, [run])
         return render(request, "labs/_run_response.html", context)
     return render(request, "labs/run.html", {**context, "lab": run.attempt.lab})
 

@@ -298,7 +298,7 @@ def test_a_console_post_answers_with_the_results_its_worker_stores_within_the_bo
     assert len(runs) == 2 and all(run.is_terminal for run in runs)
     assert 'aria-busy="true"' not in body and body.count('aria-busy="false"') == 2, "both results, in the answer"
     assert "?wait=25" not in body, "no long-poll is needed"
-    assert "emulated path" in body and "data-lab-panels" in body, "the result, and the panels' refresh"
+    assert "emulated path" in body and "data-lab-panels" not in body, "the results; no panel changes after commands"
     assert 0.3 <= elapsed < 2.5, "answered when the last result was stored, not at the bound"
 
 
@@ -314,3 +314,26 @@ def test_a_run_not_done_within_the_bound_is_answered_pending_with_its_long_poll(
     assert run.status == LabRun.Status.PENDING and 'aria-busy="true"' in body
     assert f'{reverse("labs:run", kwargs={"run_id": run.pk})}?wait=25' in body
     assert 0.2 <= elapsed < 1.5
+
+
+@pytest.mark.django_db
+def test_the_panels_are_asked_for_after_a_check_or_an_azman_lab_run_and_not_after_an_ordinary_command(
+    alice: Any, alice_client: Client, io_lab: Lab, azman_lab: Lab
+) -> None:
+    def finished_fragment(lab: Lab, submit: Any) -> str:
+        run = submit(services.lab_attempt_current(alice, lab))
+        services.lab_run_execute(run.pk)
+        return alice_client.get(reverse("labs:run", kwargs={"run_id": run.pk}), **HX).content.decode()
+
+    def command(attempt: Any) -> Any:
+        return services.lab_action_submit(attempt, "show vms", {"op": "show", "what": "vms"}, uuid.uuid4()).run
+
+    def check(attempt: Any) -> Any:
+        return services.lab_check_submit(attempt, uuid.uuid4()).run
+
+    assert "data-lab-panels" not in finished_fragment(io_lab, command), "nothing beside the console changed"
+    assert "data-lab-panels" in finished_fragment(io_lab, check), "the score and each check's result"
+    assert "data-lab-panels" in finished_fragment(azman_lab, command), "the AzMan store"
+    pending = command(services.lab_attempt_current(alice, azman_lab))
+    body = alice_client.get(reverse("labs:run", kwargs={"run_id": pending.pk}), **HX).content.decode()
+    assert "data-lab-panels" not in body, "not before the run is finished"
