@@ -34,20 +34,13 @@ from django.utils.autoreload import file_changed
 from accounts import caching as accounts_caching
 from core import versions
 from core.http import HtmxHttpRequest
-from courseware.models import Course, Item, Lesson, Module, Progress
+from courseware.models import Course, Item, Lesson, Module, Progress, heavy_course_fields
 
 GENERATION_KEY = "courseware:content-generation"
 ITEM_SECONDS = 3600
 PAGE_SECONDS = 600
 # Stands for the CSRF token in a cached page; every response puts the request's own token in its place.
 CSRF_PLACEHOLDER = "csrf-token-placeholder-4be1f07a"
-# Large course columns a lesson page never shows.
-HEAVY_COURSE_FIELDS = (
-    "course__summary_html",
-    "course__audience_html",
-    "course__instructor_overview_html",
-    "course__glossary",
-)
 
 
 def content_generation() -> str:
@@ -67,7 +60,7 @@ def lesson_item(course_slug: str, lesson_slug: str, generation: str | None = Non
     item = cache.get(key)
     if item is None:
         item = get_object_or_404(
-            Item.objects.select_related("course", "module", "lesson").defer(*HEAVY_COURSE_FIELDS),
+            Item.objects.select_related("course", "module", "lesson").defer(*heavy_course_fields()),
             course__slug=course_slug,
             slug=lesson_slug,
             kind=Item.Kind.LESSON,

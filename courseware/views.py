@@ -19,13 +19,6 @@ from core.http import HtmxHttpRequest
 from courseware import caching, grading, services
 from courseware.models import Course, CourseImage, Item, Progress, Quiz, QuizAttempt
 
-# Large course columns a lesson or quiz page never shows.
-HEAVY_COURSE_FIELDS = (
-    "course__summary_html",
-    "course__audience_html",
-    "course__instructor_overview_html",
-    "course__glossary",
-)
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 

@@ -18,21 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from classes.models import Class, Membership
 from classes.services import class_get_for_instructor, student_get_for_class, teaches_course
 from core.http import HtmxHttpRequest
-from courseware.models import Course, Item, Progress
+from courseware.models import Course, Item, Progress, heavy_course_fields
 from delivery import certificates as certificates_service
 from delivery import handbooks as handbooks_service
 from delivery import services
 from delivery.access import require_trainer
 from delivery.models import Certificate, CertificateRule, Handbook
 from delivery.pdf import PdfUnavailableError, pdf_missing
-
-# Course columns a present page never shows.
-HEAVY_COURSE_FIELDS = (
-    "course__summary_html",
-    "course__audience_html",
-    "course__instructor_overview_html",
-    "course__glossary",
-)
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -44,7 +36,7 @@ def _see_other(url: str) -> HttpResponse:
 
 def _lesson_for_trainer(request: HtmxHttpRequest, course: str, lesson: str) -> Item:
     item = get_object_or_404(
-        Item.objects.select_related("course", "lesson").defer(*HEAVY_COURSE_FIELDS, "lesson__body_html"),
+        Item.objects.select_related("course", "lesson").defer(*heavy_course_fields(), "lesson__body_html"),
         course__slug=course,
         slug=lesson,
         kind=Item.Kind.LESSON,

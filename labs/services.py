@@ -31,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core import ratelimit
+from courseware.models import heavy_course_fields
 from labs import engine, notify, runsql, signals
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
@@ -55,7 +56,8 @@ def _setting(name: str) -> float:
 def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
     """The attempt with this id if it belongs to `user`; 404 otherwise (another learner's id never leaks)."""
     try:
-        return LabAttempt.objects.select_related("lab__item__course").get(pk=attempt_id, user=user)
+        attempts = LabAttempt.objects.select_related("lab__item__course")
+        return attempts.defer(*heavy_course_fields("lab__item__course")).get(pk=attempt_id, user=user)
     except LabAttempt.DoesNotExist:
         raise Http404("No such lab attempt.") from None
 

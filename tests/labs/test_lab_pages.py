@@ -441,3 +441,22 @@ def test_every_azman_form_field_is_held_to_the_consoles_4_kb_cap(alice_client: C
     many_tasks = {"form": "role", "name": "Ops", "tasks": ["t" * 1000] * 5, "client_token": token}
     assert "longer than 4,096 bytes" in alice_client.post(url, many_tasks, **HX).content.decode()
     assert not attempt.actions.exists(), "nothing recorded, nothing replayed"
+
+
+def test_a_console_command_reads_no_course_overview_or_glossary(alice_client: Client, io_lab: Lab) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    html = _open(alice_client, io_lab).content.decode()
+    attempt = LabAttempt.objects.get(user__username="alice", lab=io_lab)
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.post(
+            reverse("labs:console", kwargs={"attempt_id": attempt.pk}),
+            {"source": "show vms", "client_token": _token(html)},
+            **HX,
+        )
+    assert response.status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"courseware_course"."slug"' in sql, "the course comes with the attempt"
+    for column in ("glossary", "instructor_overview_html", "summary_html", "audience_html"):
+        assert f'"courseware_course"."{column}"' not in sql, column
