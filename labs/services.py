@@ -25,7 +25,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.http import Http404
 from django.utils import timezone
@@ -280,14 +280,10 @@ def _claim(now: datetime, run_id: int | None = None, *, pending: bool = True) ->
     """Take the head of the queue, or run `run_id` (pending, or running but stale: its worker died), with one
     conditional UPDATE under a new lease (the run's `lease`).
 
-    The claim need not survive a database crash (the run would only be pending again, and re-sent), so on
-    PostgreSQL it commits without waiting for the WAL flush; the result's commit is fully durable."""
-    lease = uuid.uuid4()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return runsql.run_claim(now, lease, run_id, _stale(now), pending=pending)
+    One statement, committed on its own (autocommit): on PostgreSQL that is one round trip with a WAL flush
+    (about 0.19 ms), which costs less than the four round trips of a transaction that skips the flush (BEGIN,
+    SET LOCAL synchronous_commit, UPDATE, COMMIT: about 0.34 ms)."""
+    return runsql.run_claim(now, uuid.uuid4(), run_id, _stale(now), pending=pending)
 
 
 def _execute_claimed(run: LabRun) -> LabRun | None:
