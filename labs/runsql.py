@@ -60,7 +60,7 @@ def _loaded(model: Any, **values: Any) -> Any:
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-def _one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+def _one(sql: str, params: list[Any] | dict[str, Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -195,6 +195,106 @@ def run_insert(
         deliveries=0,
         lease=None,
     )
+
+
+# On PostgreSQL an action is submitted in one statement (data-modifying CTEs): number it, append it, create its run.
+# A statement commits on its own, so this is one round trip where the steps above take five (BEGIN, UPDATE, two
+# INSERTs, COMMIT). The limits are conditions of the UPDATE: when one fails nothing is written and no row comes back.
+_SUBMIT_PG = f"""
+WITH s AS (
+  UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %(now)s
+  WHERE id = %(attempt)s AND status <> '{_RESET}' AND action_count < %(max_actions)s
+    AND (%(room)s = 0 OR (SELECT COUNT(*) {_MINE.replace("%s", "%(user)s")}) + %(room)s <= %(queued_max)s)
+  RETURNING action_count AS seq,
+    (SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}') AS serving,
+    (SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}') AS head,
+    (SELECT MAX(r.fair_at) {_MINE.replace("%s", "%(user)s")}) AS last
+), a AS (
+  INSERT INTO {_ACTION} (attempt_id, seq, source, action, client_token, created_at, over_budget)
+  SELECT %(attempt)s, s.seq, %(source)s, %(action)s, %(token)s, %(now)s, FALSE FROM s
+  RETURNING id, seq
+), queued AS (
+  INSERT INTO {_RUN} (attempt_id, kind, action_id, upto_seq, client_token, status, result, message, points,
+    created_at, nudged_at, fair_at, deliveries)
+  SELECT %(attempt)s, '{LabRun.Kind.ACTION}', a.id, a.seq, %(token)s, '{_PENDING}', %(result)s, '', 0, %(now)s, %(now)s,
+    GREATEST(COALESCE(s.serving, s.head, %(now)s), s.last + %(spacing)s * INTERVAL '1 second'), 0
+  FROM a CROSS JOIN s
+  RETURNING id, fair_at
+)
+SELECT a.id, a.seq, queued.id, queued.fair_at FROM a CROSS JOIN queued
+"""
+
+
+def action_submit_pg(
+    attempt_id: int,
+    user_id: int,
+    source: str,
+    action: dict[str, Any],
+    client_token: uuid.UUID,
+    now: datetime,
+    *,
+    max_actions: int,
+    room: int,
+    queued_max: int,
+    spacing_s: float,
+) -> tuple[LabAction, LabRun] | None:
+    """PostgreSQL only: number, append and queue an action in one statement, as attempt_next_seq, action_insert and
+    run_insert do in a transaction (the run's turn as labs.services._fair_at computes it, `spacing_s` after the
+    learner's last). None, with nothing written, if the attempt was reset, already has `max_actions` actions, or
+    (with `room` > 0) the learner has no room for `room` more runs under `queued_max`. IntegrityError if the
+    attempt has a run with this client token."""
+    token = _prep(LabRun, "client_token", client_token)
+    row = _one(
+        _SUBMIT_PG,
+        {
+            "now": _prep(LabRun, "created_at", now),
+            "attempt": attempt_id,
+            "user": user_id,
+            "max_actions": max_actions,
+            "room": room,
+            "queued_max": queued_max,
+            "source": source,
+            "action": _prep(LabAction, "action", action),
+            "token": token,
+            "result": _prep(LabRun, "result", {}),
+            "spacing": spacing_s,
+        },
+    )
+    if row is None:
+        return None
+    action_id, seq, run_id, fair_at = int(row[0]), int(row[1]), int(row[2]), _datetime(row[3])
+    lab_action = _loaded(
+        LabAction,
+        id=action_id,
+        attempt_id=attempt_id,
+        seq=seq,
+        source=source,
+        action=action,
+        client_token=client_token,
+        created_at=now,
+        over_budget=False,
+    )
+    run = _loaded(
+        LabRun,
+        id=run_id,
+        attempt_id=attempt_id,
+        kind=LabRun.Kind.ACTION,
+        action_id=action_id,
+        upto_seq=seq,
+        client_token=client_token,
+        status=LabRun.Status.PENDING,
+        result={},
+        message="",
+        points=0,
+        created_at=now,
+        nudged_at=now,
+        fair_at=fair_at,
+        claimed_at=None,
+        finished_at=None,
+        deliveries=0,
+        lease=None,
+    )
+    return lab_action, run
 
 
 # --- Executing -----------------------------------------------------------------------------------------

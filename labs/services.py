@@ -21,11 +21,11 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.http import Http404
 from django.utils import timezone
@@ -150,11 +150,11 @@ def _check_queue_room(waiting: int, runs: int) -> None:
         )
 
 
-def _fair_at(queue: runsql.Queue) -> datetime:
+def _fair_at(queue: runsql.Queue, now: datetime) -> datetime:
     """This run's turn (start-time fair queueing) from the `queue`: the turn being served, or one run budget after
     this learner's last waiting run, whichever is later. A learner with nothing waiting goes right after the run in
-    progress."""
-    serving = queue.serving or queue.head or timezone.now()
+    progress (the head of the queue, or `now` when nothing waits). runsql.action_submit_pg says the same in SQL."""
+    serving = queue.serving or queue.head or now
     if queue.last is None:
         return serving
     return max(serving, queue.last + timedelta(seconds=engine.RUN_TIME_BUDGET_S))
@@ -187,6 +187,8 @@ def lab_action_submit(
         raise ValueError(f"The input is longer than {engine.MAX_INPUT_BYTES:,} bytes.")
     lab_action_validate(action)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _action_submit_pg(attempt, source, action, client_token, now, queue_room_for)
     try:  # a token seen before (a double click) fails the unique constraint: the first submission is the record
         with transaction.atomic():
             taken = runsql.attempt_next_seq(attempt.pk, attempt.user_id, now)  # locks the row until the commit
@@ -200,7 +202,7 @@ def lab_action_submit(
                 )
             lab_action = runsql.action_insert(attempt.pk, seq, source, action, client_token, now)
             run = runsql.run_insert(
-                attempt.pk, LabRun.Kind.ACTION, lab_action.pk, seq, client_token, _fair_at(queue), now
+                attempt.pk, LabRun.Kind.ACTION, lab_action.pk, seq, client_token, _fair_at(queue, now), now
             )
             run.action = lab_action
             _enqueue_on_commit(run.pk)
@@ -210,6 +212,58 @@ def lab_action_submit(
     attempt.action_count = seq
     run.attempt = attempt
     return Submission(run, created=True)
+
+
+def _action_submit_pg(
+    attempt: LabAttempt,
+    source: str,
+    action: dict[str, Any],
+    client_token: uuid.UUID,
+    now: datetime,
+    queue_room_for: int,
+) -> Submission:
+    """lab_action_submit on PostgreSQL: the same rows and limits in one statement (runsql.action_submit_pg). Inside
+    a caller's transaction it runs in a savepoint, so that a double click's IntegrityError leaves that usable."""
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            submitted = runsql.action_submit_pg(
+                attempt.pk,
+                attempt.user_id,
+                source,
+                action,
+                client_token,
+                now,
+                max_actions=engine.MAX_ACTIONS,
+                room=queue_room_for,
+                queued_max=int(_setting("LAB_QUEUED_RUNS_MAX")),
+                spacing_s=engine.RUN_TIME_BUDGET_S,
+            )
+            if submitted is not None:
+                _enqueue_on_commit(submitted[1].pk)
+    except IntegrityError:
+        # The same token raced in from a second request: the first one is the record.
+        return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
+    if submitted is None:
+        _refused(attempt, queue_room_for)
+    lab_action, run = submitted
+    run.action = lab_action
+    attempt.action_count = run.upto_seq
+    run.attempt = attempt
+    return Submission(run, created=True)
+
+
+def _refused(attempt: LabAttempt, queue_room_for: int) -> NoReturn:
+    """Why the one-statement submission wrote nothing, in the order lab_action_submit checks: reset, queue, length."""
+    row = LabAttempt.objects.filter(pk=attempt.pk).values("status", "action_count").first()
+    if row is None or row["status"] == LabAttempt.Status.RESET:
+        raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
+    waiting = LabRun.objects.filter(
+        attempt__user_id=attempt.user_id, status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)
+    ).count()
+    _check_queue_room(waiting, queue_room_for)
+    if row["action_count"] >= engine.MAX_ACTIONS:
+        raise ValueError(f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again.")
+    raise ValueError("The action could not be recorded: run it again.")  # a limit moved between the two reads
 
 
 def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID, *, queue_room_for: int = 0) -> Submission:
@@ -223,7 +277,7 @@ def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID, *, queue_room
         with transaction.atomic():
             upto_seq, queue = runsql.attempt_touch(attempt.pk, attempt.user_id, now)  # locks the row until the commit
             _check_queue_room(queue.waiting, queue_room_for)
-            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(queue), now)
+            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(queue, now), now)
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)

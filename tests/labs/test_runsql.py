@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from labs import runsql, services
+from labs import engine, runsql, services
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,32 @@ def test_the_queue_comes_with_the_attempts_row_as_aware_utc(attempt: LabAttempt)
     assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (1, (head, None, head, 1))
     LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.PASSED)
     assert runsql.attempt_next_seq(attempt.pk, attempt.user_id, now) == (2, (None, None, None, 0)), "a result is done"
+
+
+def test_submissions_take_their_turns_and_limits_alike_on_either_backend(
+    attempt: LabAttempt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement on PostgreSQL (runsql.action_submit_pg), a transaction elsewhere: the same rows and refusals."""
+    action = {"op": "show", "what": "vms"}
+    first = services.lab_action_submit(attempt, "show vms", action, uuid.uuid4(), queue_room_for=1).run
+    second = services.lab_action_submit(attempt, "show vms", action, uuid.uuid4(), queue_room_for=1).run
+    other = services.lab_attempt_current(User.objects.create_user("runsql-other"), attempt.lab)
+    theirs = services.lab_action_submit(other, "show vms", action, uuid.uuid4(), queue_room_for=1).run
+    stored = {run.pk: run for run in LabRun.objects.filter(pk__in=[first.pk, second.pk, theirs.pk])}
+    for run in (first, second, theirs):
+        assert (stored[run.pk].fair_at, stored[run.pk].upto_seq) == (run.fair_at, run.upto_seq)
+    assert first.fair_at == first.created_at, "nothing queued: right away"
+    assert second.fair_at == first.fair_at + timedelta(seconds=engine.RUN_TIME_BUDGET_S), "one budget after my last"
+    assert theirs.fair_at == first.fair_at, "another learner goes at the head of the queue, before my second"
+    assert (first.upto_seq, second.upto_seq, first.action.seq, second.action.seq) == (1, 2, 1, 2)
+
+    monkeypatch.setattr(engine, "MAX_ACTIONS", 2)
+    with pytest.raises(ValueError, match="already has 2 actions"):
+        services.lab_action_submit(attempt, "show vms", action, uuid.uuid4())
+    with pytest.raises(services.RateLimited, match="2 runs waiting"):
+        services.lab_action_submit(attempt, "show vms", action, uuid.uuid4(), queue_room_for=99)
+    assert LabAction.objects.filter(attempt=attempt).count() == 2
+    assert LabAttempt.objects.get(pk=attempt.pk).action_count == 2, "a refused submission writes nothing"
 
 
 @pytest.mark.parametrize(
