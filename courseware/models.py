@@ -26,12 +26,14 @@ def item_path(course_slug: str, kind: str, slug: str) -> str:
         return reverse("courseware:outline", kwargs={"course": course_slug}) + f"#item-{slug}"
 
 
+HEAVY_COURSE_FIELDS = ("summary_html", "audience_html", "instructor_overview_html", "glossary")
+"""The Course columns that only the course's own pages show (its overview, audience, instructor overview and
+glossary: tens of KB): pages that reach the course through an item or a lab need its slug and title, not these."""
+
+
 def heavy_course_fields(path: str = "course") -> tuple[str, ...]:
-    """The Course columns that only the course's own pages show (its overview, audience, instructor overview and
-    glossary: tens of KB), named through the relation `path` for `defer()`: pages that reach the course through an
-    item or a lab need its slug and title, not these."""
-    names = ("summary_html", "audience_html", "instructor_overview_html", "glossary")
-    return tuple(f"{path}__{name}" for name in names)
+    """HEAVY_COURSE_FIELDS named through the relation `path`, for `defer()`."""
+    return tuple(f"{path}__{name}" for name in HEAVY_COURSE_FIELDS)
 
 
 class Course(models.Model):

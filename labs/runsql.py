@@ -29,6 +29,7 @@ _ACTION = LabAction._meta.db_table
 _ATTEMPT = LabAttempt._meta.db_table
 _LAB = Lab._meta.db_table
 _PENDING = str(LabRun.Status.PENDING)
+MAX_ID = 2**63 - 1  # the largest value of a 64-bit id column (a larger one from a URL matches nothing)
 _RUNNING = str(LabRun.Status.RUNNING)
 _RESET = str(LabAttempt.Status.RESET)
 
@@ -65,6 +66,87 @@ def _one(sql: str, params: list[Any] | dict[str, Any]) -> tuple[Any, ...] | None
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+# --- Reading an attempt --------------------------------------------------------------------------------
+
+
+class _Joined:
+    """A SELECT of a row and the rows its foreign keys lead to, prepared once: what
+    `Model.objects.select_related(...).get(...)` reads, without building and compiling the query each time (on a
+    lab request that was about half of the lookup's 1.1 ms). Each column goes through the converters the ORM would
+    apply (JSON, datetimes, booleans); `skip` columns are left deferred, as `defer()` leaves them."""
+
+    def __init__(self, chain: list[tuple[Any, str, str | None]], where: str, skip: dict[Any, tuple[str, ...]]) -> None:
+        self.chain = chain  # (model, alias, the field of the previous model that leads to it)
+        self.where = where
+        self.skip = skip
+        self._prepared: tuple[str, list[tuple[Any, list[str], list[Any]]]] | None = None
+
+    def _prepare(self) -> tuple[str, list[tuple[Any, list[str], list[Any]]]]:
+        quote = connection.ops.quote_name
+        columns, parts, joins = [], [], []
+        previous: tuple[Any, str] | None = None
+        for model, alias, via in self.chain:
+            fields = [f for f in model._meta.concrete_fields if f.name not in self.skip.get(model, ())]
+            converting = []
+            for f in fields:
+                col = f.get_col(alias)
+                converting.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+                columns.append(f"{alias}.{quote(f.column)}")
+            parts.append((model, [f.attname for f in fields], converting))
+            if previous is None:
+                joins.append(f"{quote(model._meta.db_table)} {alias}")
+            else:
+                link = quote(previous[0]._meta.get_field(via).column)
+                joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {alias}.id = {previous[1]}.{link}")
+            previous = (model, alias)
+        sql = f"SELECT {', '.join(columns)} FROM {' '.join(joins)} WHERE {self.where}"
+        return sql, parts
+
+    def get(self, params: list[Any]) -> Any | None:
+        """The first model's instance with the others attached (as select_related does), or None."""
+        if self._prepared is None:
+            self._prepared = self._prepare()
+        sql, parts = self._prepared
+        row = _one(sql, params)
+        if row is None:
+            return None
+        values = iter(row)
+        instances = []
+        for model, names, columns in parts:
+            converted = []
+            for col, converters in columns:
+                value = next(values)
+                for converter in converters:
+                    value = converter(value, col, connection)
+                converted.append(value)
+            instances.append(model.from_db(connection.alias, names, converted))
+        for (_, _, via), instance, parent in zip(self.chain[1:], instances[1:], instances[:-1], strict=True):
+            assert via is not None
+            parent._meta.get_field(via).set_cached_value(parent, instance)
+        return instances[0]
+
+
+def _attempt_with_course() -> _Joined:
+    from courseware.models import HEAVY_COURSE_FIELDS, Course, Item
+
+    return _Joined(
+        [(LabAttempt, "a", None), (Lab, "l", "lab"), (Item, "i", "item"), (Course, "c", "course")],
+        "a.id = %s AND a.user_id = %s",
+        {Course: HEAVY_COURSE_FIELDS},
+    )
+
+
+_ATTEMPT_FOR_USER = _attempt_with_course()
+
+
+def attempt_for_user(attempt_id: int, user_id: int) -> LabAttempt | None:
+    """Learner `user_id`'s attempt `attempt_id` with its lab, the lab's item and the item's course (without the
+    course's heavy columns), or None if there is no such attempt of theirs (an id out of the column's range too)."""
+    if not 0 < attempt_id <= MAX_ID:
+        return None
+    return _ATTEMPT_FOR_USER.get([attempt_id, user_id])  # type: ignore[no-any-return]
 
 
 # --- Submitting ----------------------------------------------------------------------------------------

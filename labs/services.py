@@ -31,7 +31,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from core import ratelimit
-from courseware.models import heavy_course_fields
 from labs import engine, notify, runsql, signals
 from labs.models import Lab, LabAction, LabAttempt, LabRun
 
@@ -55,11 +54,10 @@ def _setting(name: str) -> float:
 
 def lab_attempt_get_for_user(user: Any, attempt_id: int) -> LabAttempt:
     """The attempt with this id if it belongs to `user`; 404 otherwise (another learner's id never leaks)."""
-    try:
-        attempts = LabAttempt.objects.select_related("lab__item__course")
-        return attempts.defer(*heavy_course_fields("lab__item__course")).get(pk=attempt_id, user=user)
-    except LabAttempt.DoesNotExist:
-        raise Http404("No such lab attempt.") from None
+    attempt = runsql.attempt_for_user(attempt_id, user.pk) if user.is_authenticated else None
+    if attempt is None:
+        raise Http404("No such lab attempt.")
+    return attempt
 
 
 def lab_runs_load_traces(runs: list[LabRun]) -> None:
@@ -277,7 +275,8 @@ def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID, *, queue_room
         with transaction.atomic():
             upto_seq, queue = runsql.attempt_touch(attempt.pk, attempt.user_id, now)  # locks the row until the commit
             _check_queue_room(queue.waiting, queue_room_for)
-            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, _fair_at(queue, now), now)
+            fair_at = _fair_at(queue, now)
+            run = runsql.run_insert(attempt.pk, LabRun.Kind.CHECK, None, upto_seq, client_token, fair_at, now)
             _enqueue_on_commit(run.pk)
     except IntegrityError:
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)

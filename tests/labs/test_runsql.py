@@ -176,3 +176,26 @@ def test_a_fresh_attempt_reads_its_scenario_and_an_empty_log(attempt: LabAttempt
     assert scenario.seed == attempt.seed and log == []
     with pytest.raises(LabAttempt.DoesNotExist):
         runsql.attempt_scenario_and_log(attempt.pk + 1000, 0)
+
+
+def test_an_attempt_reads_back_with_its_lab_item_and_course_as_the_orm_loads_them(attempt: LabAttempt) -> None:
+    LabAttempt.objects.filter(pk=attempt.pk).update(hints_used={"c1": 2}, completed_at=timezone.now())
+    read = runsql.attempt_for_user(attempt.pk, attempt.user_id)
+    orm = LabAttempt.objects.select_related("lab__item__course").get(pk=attempt.pk)
+    assert read is not None and read.pk == orm.pk
+    for instance, expected in ((read, orm), (read.lab, orm.lab), (read.lab.item, orm.lab.item)):
+        for field in type(expected)._meta.concrete_fields:
+            assert getattr(instance, field.attname) == getattr(expected, field.attname), field.name
+    course, expected_course = read.lab.item.course, orm.lab.item.course
+    for name in ("pk", "slug", "title", "version", "loaded_at"):
+        assert getattr(course, name) == getattr(expected_course, name), name
+    assert {"glossary", "instructor_overview_html"} <= course.get_deferred_fields(), "the heavy columns stay behind"
+    assert read.hints_used == {"c1": 2} and isinstance(read.params, dict) and read.completed_at is not None
+    assert read.lab.definition == orm.lab.definition and not read._state.adding
+
+
+def test_an_attempt_of_another_learner_or_an_impossible_id_reads_as_none(attempt: LabAttempt) -> None:
+    other = User.objects.create_user("runsql-stranger")
+    assert runsql.attempt_for_user(attempt.pk, other.pk) is None
+    assert runsql.attempt_for_user(2**63, attempt.user_id) is None
+    assert runsql.attempt_for_user(0, attempt.user_id) is None
