@@ -1,11 +1,12 @@
 """The statements of a lab action's hot path, written once in SQL that SQLite (3.35+) and PostgreSQL both run.
 
-A lab action is a handful of small statements: append the action and its run, claim the run, read the log,
-store the result. Built by the ORM each cost about 0.2-0.9 ms of Python, which was more than the database and
-the simulator together (`bench/labs_bench.py`: 3.4x a no-op Celery task). Here each is one prepared string and
-its parameters, adapted by the model fields themselves (`get_db_prep_save`: JSON, UUIDs, datetimes), with the
-table and column names taken from the models. Everything else about runs stays in `labs.services` with the ORM;
-the semantics (conditional UPDATEs, a lease per claim, one result per run) are the ones it documents.
+A lab action is a handful of small statements: read the learner's attempt, append the action and its run (on
+PostgreSQL in one statement), claim the run, read the log, store the result. Built by the ORM each cost about
+0.2-0.9 ms of Python, which was more than the database and the simulator together (`bench/labs_bench.py`: 3.4x a
+no-op Celery task). Here each is one prepared string and its parameters, adapted by the model fields themselves
+(`get_db_prep_save`: JSON, UUIDs, datetimes), with the table and column names taken from the models. Everything else
+about runs stays in `labs.services` with the ORM; the semantics (conditional UPDATEs, a lease per claim, one result
+per run) are the ones it documents.
 """
 
 # ruff: noqa: S608 - the SQL strings are built from the models' table names and status constants only; every value
@@ -29,9 +30,9 @@ _ACTION = LabAction._meta.db_table
 _ATTEMPT = LabAttempt._meta.db_table
 _LAB = Lab._meta.db_table
 _PENDING = str(LabRun.Status.PENDING)
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit id column (a larger one from a URL matches nothing)
 _RUNNING = str(LabRun.Status.RUNNING)
 _RESET = str(LabAttempt.Status.RESET)
+MAX_ID = 2**63 - 1  # the largest value of a 64-bit id column (a larger one from a URL matches nothing)
 
 
 def _prep(model: Any, field: str, value: Any) -> Any:
@@ -99,7 +100,8 @@ class _Joined:
                 joins.append(f"{quote(model._meta.db_table)} {alias}")
             else:
                 link = quote(previous[0]._meta.get_field(via).column)
-                joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {alias}.id = {previous[1]}.{link}")
+                key = quote(model._meta.pk.column)
+                joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {alias}.{key} = {previous[1]}.{link}")
             previous = (model, alias)
         sql = f"SELECT {', '.join(columns)} FROM {' '.join(joins)} WHERE {self.where}"
         return sql, parts
