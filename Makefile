@@ -45,7 +45,7 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
-# The capacity test (locust, about 6 minutes, loads the machine): PostgreSQL and Redis on 127.0.0.1.
+# The capacity test (locust, about 8 minutes, loads the machine): PostgreSQL and Redis on 127.0.0.1.
 bench-load: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python bench/load.py

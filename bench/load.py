@@ -1,13 +1,13 @@
 """Capacity: a locust load test of learners on the production-like stack, on 127.0.0.1 only, bounded in time.
 
-Not a test, and not part of `make bench` by default (it takes about 6 minutes and loads the machine): run it with
+Not a test, and not part of `make bench` by default (it takes about 8 minutes and loads the machine): run it with
 `make bench-load` or `.venv/bin/python bench/load.py`. Needs bench/requirements.txt (locust), PostgreSQL and
 Redis on 127.0.0.1 (bench/stack.py: database bench_push, Redis database 11).
 
 1. 30 learners (think time 1-3 s between steps, bench/locustfile.py) for LOAD_SECONDS (default 60 s): sign in,
    lesson, quiz submit, lab command -> result, check -> result. Prints p50/p95 and errors per step.
-2. Learners in steps (10, 20, 30, 60, 90, 120), already signed in (sessions made by bench/stack.py), until a
-   step's p95 crosses 500 ms: learners per core.
+2. Learners in steps (LOAD_STEPS, default 10, 30, 60, 90, 120, 150, 180, 240, 300), already signed in (sessions
+   made by bench/stack.py), until a step's p95 crosses 500 ms: learners per core.
 3. Lab-run throughput (signed-in learners running lab commands with no think time, 30 s) with 1 and 2 Celery
    workers and with 1 and 2 web processes, printed as ratios.
 The machine's cores are shared with whatever else runs on it: the figures are for this machine at this moment.
@@ -28,7 +28,7 @@ from bench.stack import ROOT, Stack  # noqa: E402
 
 LOCUST = Path(sys.executable).with_name("locust")
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
-STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "10,20,30,60,90,120").split(",")]
+STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "10,30,60,90,120,150,180,240,300").split(",")]
 CORES = os.cpu_count() or 1
 RAMP = int(os.environ.get("LOAD_RAMP", "2"))  # learners started per second: sign-ins are PBKDF2, about 0.3 s of CPU
 PAGE_STEPS = ("lesson", "quiz (page)", "quiz submit", "lab (page)", "command (POST)", "check (POST)")
