@@ -160,11 +160,9 @@ _MINE = (
     f"FROM {_RUN} r JOIN {_ATTEMPT} mine ON mine.id = r.attempt_id "
     f"WHERE mine.user_id = %s AND r.status IN ('{_PENDING}', '{_RUNNING}')"
 )
-_QUEUE = (
-    f"(SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}'), "
-    f"(SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}'), "
-    f"(SELECT MAX(r.fair_at) {_MINE}), (SELECT COUNT(*) {_MINE})"
-)
+_SERVING = f"(SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}')"
+_HEAD = f"(SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}')"
+_QUEUE = f"{_SERVING}, {_HEAD}, (SELECT MAX(r.fair_at) {_MINE}), (SELECT COUNT(*) {_MINE})"
 _NEXT_SEQ = (
     f"UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %s "
     f"WHERE id = %s AND status <> '{_RESET}' RETURNING action_count, {_QUEUE}"
@@ -259,9 +257,23 @@ def run_insert(
         ],
     )
     assert row is not None
+    return _pending_run(int(row[0]), attempt_id, kind, action_id, upto_seq, client_token, fair_at, now)
+
+
+def _pending_run(
+    run_id: int,
+    attempt_id: int,
+    kind: str,
+    action_id: int | None,
+    upto_seq: int,
+    client_token: uuid.UUID,
+    fair_at: datetime,
+    now: datetime,
+) -> LabRun:
+    """The instance of a run just inserted as pending, with every field as the INSERT wrote it."""
     return _loaded(
         LabRun,
-        id=int(row[0]),
+        id=run_id,
         attempt_id=attempt_id,
         kind=kind,
         action_id=action_id,
@@ -284,15 +296,14 @@ def run_insert(
 # On PostgreSQL an action is submitted in one statement (data-modifying CTEs): number it, append it, create its run.
 # A statement commits on its own, so this is one round trip where the steps above take five (BEGIN, UPDATE, two
 # INSERTs, COMMIT). The limits are conditions of the UPDATE: when one fails nothing is written and no row comes back.
+_MINE_OF_USER = _MINE.replace("%s", "%(user)s")  # the same rows, with the named parameter of _SUBMIT_PG
 _SUBMIT_PG = f"""
 WITH s AS (
   UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %(now)s
   WHERE id = %(attempt)s AND status <> '{_RESET}' AND action_count < %(max_actions)s
-    AND (%(room)s = 0 OR (SELECT COUNT(*) {_MINE.replace("%s", "%(user)s")}) + %(room)s <= %(queued_max)s)
-  RETURNING action_count AS seq,
-    (SELECT MAX(r.fair_at) FROM {_RUN} r WHERE r.status = '{_RUNNING}') AS serving,
-    (SELECT MIN(r.fair_at) FROM {_RUN} r WHERE r.status = '{_PENDING}') AS head,
-    (SELECT MAX(r.fair_at) {_MINE.replace("%s", "%(user)s")}) AS last
+    AND (%(room)s = 0 OR (SELECT COUNT(*) {_MINE_OF_USER}) + %(room)s <= %(queued_max)s)
+  RETURNING action_count AS seq, {_SERVING} AS serving, {_HEAD} AS head,
+    (SELECT MAX(r.fair_at) {_MINE_OF_USER}) AS last
 ), a AS (
   INSERT INTO {_ACTION} (attempt_id, seq, source, action, client_token, created_at, over_budget)
   SELECT %(attempt)s, s.seq, %(source)s, %(action)s, %(token)s, %(now)s, FALSE FROM s
@@ -358,26 +369,7 @@ def action_submit_pg(
         created_at=now,
         over_budget=False,
     )
-    run = _loaded(
-        LabRun,
-        id=run_id,
-        attempt_id=attempt_id,
-        kind=LabRun.Kind.ACTION,
-        action_id=action_id,
-        upto_seq=seq,
-        client_token=client_token,
-        status=LabRun.Status.PENDING,
-        result={},
-        message="",
-        points=0,
-        created_at=now,
-        nudged_at=now,
-        fair_at=fair_at,
-        claimed_at=None,
-        finished_at=None,
-        deliveries=0,
-        lease=None,
-    )
+    run = _pending_run(run_id, attempt_id, LabRun.Kind.ACTION, action_id, seq, client_token, fair_at, now)
     return lab_action, run
 
 
