@@ -16,7 +16,6 @@ Run: .venv/bin/python bench/labs_bench.py [N]
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,15 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
+from tests.local_services import answers  # noqa: E402
 
-
-if not os.environ.get("REDIS_URL") and _redis_answers():
+if not os.environ.get("REDIS_URL") and answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench-labs.sqlite3'}"

@@ -257,39 +257,34 @@ def run_insert(
         ],
     )
     assert row is not None
-    return _pending_run(int(row[0]), attempt_id, kind, action_id, upto_seq, client_token, fair_at, now)
-
-
-def _pending_run(
-    run_id: int,
-    attempt_id: int,
-    kind: str,
-    action_id: int | None,
-    upto_seq: int,
-    client_token: uuid.UUID,
-    fair_at: datetime,
-    now: datetime,
-) -> LabRun:
-    """The instance of a run just inserted as pending, with every field as the INSERT wrote it."""
-    return _loaded(
-        LabRun,
-        id=run_id,
+    return _pending_run(
+        int(row[0]),
         attempt_id=attempt_id,
         kind=kind,
         action_id=action_id,
         upto_seq=upto_seq,
         client_token=client_token,
+        fair_at=fair_at,
+        created_at=now,
+        nudged_at=now,
+    )
+
+
+def _pending_run(run_id: int, **values: Any) -> LabRun:
+    """The instance of a run just inserted as pending: `values` (attempt_id, kind, action_id, upto_seq,
+    client_token, fair_at, created_at, nudged_at) and every other field as the INSERT wrote it."""
+    return _loaded(
+        LabRun,
+        id=run_id,
         status=LabRun.Status.PENDING,
         result={},
         message="",
         points=0,
-        created_at=now,
-        nudged_at=now,
-        fair_at=fair_at,
         claimed_at=None,
         finished_at=None,
         deliveries=0,
         lease=None,
+        **values,
     )
 
 
@@ -369,7 +364,17 @@ def action_submit_pg(
         created_at=now,
         over_budget=False,
     )
-    run = _pending_run(run_id, attempt_id, LabRun.Kind.ACTION, action_id, seq, client_token, fair_at, now)
+    run = _pending_run(
+        run_id,
+        attempt_id=attempt_id,
+        kind=LabRun.Kind.ACTION,
+        action_id=action_id,
+        upto_seq=seq,
+        client_token=client_token,
+        fair_at=fair_at,
+        created_at=now,
+        nudged_at=now,
+    )
     return lab_action, run
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,14 +10,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from core import ratelimit
-
-
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
+from tests.local_services import REDIS_URL, answers
 
 
 def test_hits_count_up_within_a_window_and_count_reads_them() -> None:
@@ -30,9 +22,9 @@ def test_hits_count_up_within_a_window_and_count_reads_them() -> None:
 
 @pytest.fixture
 def redis_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not _redis_answers():
+    if not answers("127.0.0.1", 6379):
         pytest.skip("no Redis on 127.0.0.1:6379")
-    backend = RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"})
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"})
     monkeypatch.setattr(ratelimit, "cache", backend)
     yield backend  # never clear(): that empties the whole Redis database, which others share; the test deletes its key
 

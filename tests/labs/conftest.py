@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from courseware.services import course_load
 from labs.models import Lab
@@ -67,3 +71,32 @@ def io_lab(lab_course: dict[str, Lab]) -> Lab:
 @pytest.fixture
 def azman_lab(lab_course: dict[str, Lab]) -> Lab:
     return lab_course["azman-scopes"]
+
+
+def historical_lab(apps: Any, max_points: int = 0) -> tuple[Any, Any]:
+    """A lab and its item in a course, made with a migration state's models (`apps`): the rows a data migration
+    test starts from. Returns (lab, item)."""
+    course = apps.get_model("courseware", "Course").objects.create(
+        slug="c", title="C", version="1", source_path="/x", loaded_at=timezone.now()
+    )
+    module = apps.get_model("courseware", "Module").objects.create(course=course, slug="m", position=1, title="M")
+    item = apps.get_model("courseware", "Item").objects.create(
+        course=course, module=module, kind="lab", slug="lab", position=1, title="Lab"
+    )
+    lab = apps.get_model("labs", "Lab").objects.create(
+        item=item, version="1", manual_html="", definition={}, max_points=max_points
+    )
+    return lab, item
+
+
+def migrate_to(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets` (app, migration) and return that state's models (`apps`)."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def migrate_to_latest() -> None:
+    """Leave the schema as every other test expects it."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

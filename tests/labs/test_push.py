@@ -6,7 +6,6 @@ a pub/sub channel and reads the row only when told. The channel prefix is unique
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -19,20 +18,9 @@ from django.urls import reverse
 
 from labs import notify, services
 from labs.models import Lab, LabRun
+from tests.local_services import REDIS_URL, needs_redis
 
 HX = {"HTTP_HX_REQUEST": "true"}
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
 
 
 @pytest.fixture

@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 from django.core import exceptions, serializers
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
 from labs import services
 from labs.fields import CompressedJSONField
 from labs.models import Lab, LabAttempt, LabRun
+from tests.labs.conftest import historical_lab, migrate_to, migrate_to_latest
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -141,19 +140,9 @@ AFTER = [("labs", "0004_run_trace_apart")]
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_stored_events_into_the_trace_and_back() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    apps = executor.loader.project_state(BEFORE).apps
-    now = timezone.now()
+    apps = migrate_to(BEFORE)
     user = apps.get_model("accounts", "User").objects.create(username="old-learner", email="o@example.test")
-    course = apps.get_model("courseware", "Course").objects.create(
-        slug="c", title="C", version="1", source_path="/x", loaded_at=now
-    )
-    module = apps.get_model("courseware", "Module").objects.create(course=course, slug="m", position=1, title="M")
-    item = apps.get_model("courseware", "Item").objects.create(
-        course=course, module=module, kind="lab", slug="lab", position=1, title="Lab"
-    )
-    lab = apps.get_model("labs", "Lab").objects.create(item=item, version="1", manual_html="", definition={})
+    lab, _ = historical_lab(apps)
     attempt = apps.get_model("labs", "LabAttempt").objects.create(user=user, lab=lab, number=1, seed=1)
     runs = apps.get_model("labs", "LabRun").objects
     events = [{"seq": n, "kind": "driver", "summary": f"step {n} é"} for n in range(1, 301)]
@@ -166,16 +155,12 @@ def test_the_migration_moves_stored_events_into_the_trace_and_back() -> None:
     )
     check: Any = runs.create(attempt=attempt, kind="check", upto_seq=1, status="failed", result={"checks": []})
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
+    migrate_to(AFTER)
     moved = LabRun.objects.defer(None)
     assert moved.get(pk=io.pk).trace == events
     assert moved.get(pk=io.pk).result == {"output": {"op": "io"}, "events_total": 300}
     assert moved.get(pk=check.pk).trace is None and moved.get(pk=check.pk).result == {"checks": []}
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    back = executor.loader.project_state(BEFORE).apps.get_model("labs", "LabRun").objects
+    back = migrate_to(BEFORE).get_model("labs", "LabRun").objects
     assert back.get(pk=io.pk).result["events"] == events and "trace" not in {f.name for f in back.model._meta.fields}
-    latest = MigrationExecutor(connection)
-    latest.migrate(latest.loader.graph.leaf_nodes())  # leave the schema as every other test expects it
+    migrate_to_latest()
