@@ -291,28 +291,90 @@ def _pending_run(run_id: int, **values: Any) -> LabRun:
 # On PostgreSQL an action is submitted in one statement (data-modifying CTEs): number it, append it, create its run.
 # A statement commits on its own, so this is one round trip where the steps above take five (BEGIN, UPDATE, two
 # INSERTs, COMMIT). The limits are conditions of the UPDATE: when one fails nothing is written and no row comes back.
-_MINE_OF_USER = _MINE.replace("%s", "%(user)s")  # the same rows, with the named parameter of _SUBMIT_PG
+# A check is queued the same way. The run's turn is labs.services._fair_at's rule, in SQL.
+_MINE_OF_USER = _MINE.replace("%s", "%(user)s")  # the same rows, with a named parameter
+_ROOM = f"(%(room)s = 0 OR (SELECT COUNT(*) {_MINE_OF_USER}) + %(room)s <= %(queued_max)s)"
+_QUEUE_NAMED = f"{_SERVING} AS serving, {_HEAD} AS head, (SELECT MAX(r.fair_at) {_MINE_OF_USER}) AS last"
+_FAIR_AT = "GREATEST(COALESCE(s.serving, s.head, %(now)s), s.last + %(spacing)s * INTERVAL '1 second')"
+_RUN_COLUMNS = (
+    "attempt_id, kind, action_id, upto_seq, client_token, status, result, message, points, created_at, nudged_at, "
+    "fair_at, deliveries"
+)
 _SUBMIT_PG = f"""
 WITH s AS (
   UPDATE {_ATTEMPT} SET action_count = action_count + 1, last_activity_at = %(now)s
-  WHERE id = %(attempt)s AND status <> '{_RESET}' AND action_count < %(max_actions)s
-    AND (%(room)s = 0 OR (SELECT COUNT(*) {_MINE_OF_USER}) + %(room)s <= %(queued_max)s)
-  RETURNING action_count AS seq, {_SERVING} AS serving, {_HEAD} AS head,
-    (SELECT MAX(r.fair_at) {_MINE_OF_USER}) AS last
+  WHERE id = %(attempt)s AND status <> '{_RESET}' AND action_count < %(max_actions)s AND {_ROOM}
+  RETURNING action_count AS seq, {_QUEUE_NAMED}
 ), a AS (
   INSERT INTO {_ACTION} (attempt_id, seq, source, action, client_token, created_at, over_budget)
   SELECT %(attempt)s, s.seq, %(source)s, %(action)s, %(token)s, %(now)s, FALSE FROM s
   RETURNING id, seq
 ), queued AS (
-  INSERT INTO {_RUN} (attempt_id, kind, action_id, upto_seq, client_token, status, result, message, points,
-    created_at, nudged_at, fair_at, deliveries)
+  INSERT INTO {_RUN} ({_RUN_COLUMNS})
   SELECT %(attempt)s, '{LabRun.Kind.ACTION}', a.id, a.seq, %(token)s, '{_PENDING}', %(result)s, '', 0, %(now)s, %(now)s,
-    GREATEST(COALESCE(s.serving, s.head, %(now)s), s.last + %(spacing)s * INTERVAL '1 second'), 0
+    {_FAIR_AT}, 0
   FROM a CROSS JOIN s
   RETURNING id, fair_at
 )
 SELECT a.id, a.seq, queued.id, queued.fair_at FROM a CROSS JOIN queued
 """
+_CHECK_PG = f"""
+WITH s AS (
+  UPDATE {_ATTEMPT} SET last_activity_at = %(now)s WHERE id = %(attempt)s AND {_ROOM}
+  RETURNING action_count AS upto, {_QUEUE_NAMED}
+), queued AS (
+  INSERT INTO {_RUN} ({_RUN_COLUMNS})
+  SELECT %(attempt)s, '{LabRun.Kind.CHECK}', NULL, s.upto, %(token)s, '{_PENDING}', %(result)s, '', 0, %(now)s, %(now)s,
+    {_FAIR_AT}, 0
+  FROM s
+  RETURNING id, upto_seq, fair_at
+)
+SELECT id, upto_seq, fair_at FROM queued
+"""
+
+
+def _queue_params(
+    attempt_id: int, user_id: int, client_token: uuid.UUID, now: datetime, room: int, queued_max: int, spacing_s: float
+) -> dict[str, Any]:
+    return {
+        "now": _prep(LabRun, "created_at", now),
+        "attempt": attempt_id,
+        "user": user_id,
+        "room": room,
+        "queued_max": queued_max,
+        "token": _prep(LabRun, "client_token", client_token),
+        "result": _prep(LabRun, "result", {}),
+        "spacing": spacing_s,
+    }
+
+
+def check_submit_pg(
+    attempt_id: int,
+    user_id: int,
+    client_token: uuid.UUID,
+    now: datetime,
+    *,
+    room: int,
+    queued_max: int,
+    spacing_s: float,
+) -> LabRun | None:
+    """PostgreSQL only: queue a check over every action so far in one statement, as attempt_touch and run_insert do
+    in a transaction. None, with nothing written, if there is no such attempt or (with `room` > 0) the learner has no
+    room for `room` more runs under `queued_max`. IntegrityError if the attempt has a run with this client token."""
+    row = _one(_CHECK_PG, _queue_params(attempt_id, user_id, client_token, now, room, queued_max, spacing_s))
+    if row is None:
+        return None
+    return _pending_run(
+        int(row[0]),
+        attempt_id=attempt_id,
+        kind=LabRun.Kind.CHECK,
+        action_id=None,
+        upto_seq=int(row[1]),
+        client_token=client_token,
+        fair_at=_datetime(row[2]),
+        created_at=now,
+        nudged_at=now,
+    )
 
 
 def action_submit_pg(
@@ -333,23 +395,9 @@ def action_submit_pg(
     learner's last). None, with nothing written, if the attempt was reset, already has `max_actions` actions, or
     (with `room` > 0) the learner has no room for `room` more runs under `queued_max`. IntegrityError if the
     attempt has a run with this client token."""
-    token = _prep(LabRun, "client_token", client_token)
-    row = _one(
-        _SUBMIT_PG,
-        {
-            "now": _prep(LabRun, "created_at", now),
-            "attempt": attempt_id,
-            "user": user_id,
-            "max_actions": max_actions,
-            "room": room,
-            "queued_max": queued_max,
-            "source": source,
-            "action": _prep(LabAction, "action", action),
-            "token": token,
-            "result": _prep(LabRun, "result", {}),
-            "spacing": spacing_s,
-        },
-    )
+    params = _queue_params(attempt_id, user_id, client_token, now, room, queued_max, spacing_s)
+    params.update({"max_actions": max_actions, "source": source, "action": _prep(LabAction, "action", action)})
+    row = _one(_SUBMIT_PG, params)
     if row is None:
         return None
     action_id, seq, run_id, fair_at = int(row[0]), int(row[1]), int(row[2]), _datetime(row[3])

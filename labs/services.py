@@ -18,6 +18,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -220,53 +221,88 @@ def _action_submit_pg(
     now: datetime,
     queue_room_for: int,
 ) -> Submission:
-    """lab_action_submit on PostgreSQL: the same rows and limits in one statement (runsql.action_submit_pg). Inside
-    a caller's transaction it runs in a savepoint, so that a double click's IntegrityError leaves that usable."""
+    """lab_action_submit on PostgreSQL: the same rows and limits in one statement (runsql.action_submit_pg)."""
+
+    def write() -> LabRun | None:
+        submitted = runsql.action_submit_pg(
+            attempt.pk,
+            attempt.user_id,
+            source,
+            action,
+            client_token,
+            now,
+            max_actions=engine.MAX_ACTIONS,
+            room=queue_room_for,
+            queued_max=int(_setting("LAB_QUEUED_RUNS_MAX")),
+            spacing_s=engine.RUN_TIME_BUDGET_S,
+        )
+        if submitted is None:
+            return None
+        lab_action, run = submitted
+        run.action = lab_action
+        return run
+
+    return _submit_in_one_statement(attempt, client_token, write, lambda: _refused(attempt, queue_room_for))
+
+
+def _submit_in_one_statement(
+    attempt: LabAttempt, client_token: uuid.UUID, write: Callable[[], LabRun | None], refused: Callable[[], NoReturn]
+) -> Submission:
+    """Run `write` (one statement that records a run, or returns None having written nothing), enqueue its run after
+    commit, and answer as the transaction does: the first run of a double click's token, or `refused()`'s error.
+    Inside a caller's transaction it runs in a savepoint, so that an IntegrityError leaves that usable."""
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            submitted = runsql.action_submit_pg(
-                attempt.pk,
-                attempt.user_id,
-                source,
-                action,
-                client_token,
-                now,
-                max_actions=engine.MAX_ACTIONS,
-                room=queue_room_for,
-                queued_max=int(_setting("LAB_QUEUED_RUNS_MAX")),
-                spacing_s=engine.RUN_TIME_BUDGET_S,
-            )
-            if submitted is not None:
-                _enqueue_on_commit(submitted[1].pk)
+            run = write()
+            if run is not None:
+                _enqueue_on_commit(run.pk)
     except IntegrityError:
         # The same token raced in from a second request: the first one is the record.
         return Submission(LabRun.objects.get(attempt=attempt, client_token=client_token), created=False)
-    if submitted is None:
-        _refused(attempt, queue_room_for)
-    lab_action, run = submitted
-    run.action = lab_action
+    if run is None:
+        refused()
     attempt.action_count = run.upto_seq
     run.attempt = attempt
     return Submission(run, created=True)
 
 
-def _refused(attempt: LabAttempt, queue_room_for: int) -> NoReturn:
-    """Why the one-statement submission wrote nothing, in the order lab_action_submit checks: reset, queue, length."""
+def _refused(attempt: LabAttempt, queue_room_for: int, *, action: bool = True) -> NoReturn:
+    """Why a one-statement submission wrote nothing, in the order the transaction checks: reset (an action) or gone,
+    queue, length (an action)."""
     row = LabAttempt.objects.filter(pk=attempt.pk).values("status", "action_count").first()
-    if row is None or row["status"] == LabAttempt.Status.RESET:
+    if action and (row is None or row["status"] == LabAttempt.Status.RESET):
         raise ValueError("This attempt was reset; reload the lab to continue in the new attempt.")
+    if row is None:
+        raise LabAttempt.DoesNotExist(f"no lab attempt {attempt.pk}")
     waiting = LabRun.objects.filter(
         attempt__user_id=attempt.user_id, status__in=(LabRun.Status.PENDING, LabRun.Status.RUNNING)
     ).count()
     _check_queue_room(waiting, queue_room_for)
-    if row["action_count"] >= engine.MAX_ACTIONS:
+    if action and row["action_count"] >= engine.MAX_ACTIONS:
         raise ValueError(f"This attempt already has {engine.MAX_ACTIONS} actions; reset the lab to start again.")
-    raise ValueError("The action could not be recorded: run it again.")  # a limit moved between the two reads
+    raise ValueError("The run could not be recorded: run it again.")  # a limit moved between the two reads
 
 
 def lab_check_submit(attempt: LabAttempt, client_token: uuid.UUID, *, queue_room_for: int = 0) -> Submission:
     """Create a "check my work" run over every action so far; enqueue after commit. RateLimited, with nothing
     recorded, if the learner has no room in the queue for `queue_room_for` more runs (a learner's request asks 1)."""
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+
+        def write() -> LabRun | None:
+            return runsql.check_submit_pg(
+                attempt.pk,
+                attempt.user_id,
+                client_token,
+                now,
+                room=queue_room_for,
+                queued_max=int(_setting("LAB_QUEUED_RUNS_MAX")),
+                spacing_s=engine.RUN_TIME_BUDGET_S,
+            )
+
+        return _submit_in_one_statement(
+            attempt, client_token, write, lambda: _refused(attempt, queue_room_for, action=False)
+        )
     existing = LabRun.objects.filter(attempt=attempt, client_token=client_token).first()
     if existing:
         return Submission(existing, created=False)

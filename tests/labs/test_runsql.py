@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -199,3 +200,25 @@ def test_an_attempt_of_another_learner_or_an_impossible_id_reads_as_none(attempt
     assert runsql.attempt_for_user(attempt.pk, other.pk) is None
     assert runsql.attempt_for_user(2**63, attempt.user_id) is None
     assert runsql.attempt_for_user(0, attempt.user_id) is None
+
+
+def test_a_check_is_queued_alike_on_either_backend(attempt: LabAttempt, settings: Any) -> None:
+    """One statement on PostgreSQL (runsql.check_submit_pg), a transaction elsewhere."""
+    action = {"op": "show", "what": "vms"}
+    first = services.lab_action_submit(attempt, "show vms", action, uuid.uuid4(), queue_room_for=1).run
+    token = uuid.uuid4()
+    check = services.lab_check_submit(attempt, token, queue_room_for=1)
+    assert check.created and check.run.kind == LabRun.Kind.CHECK and check.run.upto_seq == 1
+    assert check.run.fair_at == first.fair_at + timedelta(seconds=engine.RUN_TIME_BUDGET_S)
+    stored = LabRun.objects.get(pk=check.run.pk)
+    assert (stored.upto_seq, stored.fair_at, stored.client_token) == (1, check.run.fair_at, token)
+    assert stored.action_id is None
+    again = services.lab_check_submit(attempt, token, queue_room_for=1)
+    assert not again.created and again.run.pk == check.run.pk, "a double click is the same check"
+    settings.LAB_QUEUED_RUNS_MAX = 2
+    with pytest.raises(services.RateLimited, match="2 runs waiting"):
+        services.lab_check_submit(attempt, uuid.uuid4(), queue_room_for=1)
+    assert LabRun.objects.filter(attempt=attempt).count() == 2, "a refused check writes nothing"
+    gone = LabAttempt(pk=10**9, user_id=attempt.user_id, lab_id=attempt.lab_id)
+    with pytest.raises(LabAttempt.DoesNotExist):
+        services.lab_check_submit(gone, uuid.uuid4())
