@@ -60,6 +60,20 @@ def test_it_uses_postgresql_and_redis_when_given(tmp_path: Path) -> None:
     assert result.stdout.split() == ["django.db.backends.postgresql", "redis://cache.example:6379/0"]
 
 
+@pytest.mark.parametrize(("value", "threshold"), [("", "2147483647"), ("1", "2147483647"), ("0", "None")])
+def test_prepared_statements_on_postgresql_follow_db_prepared_statements(
+    tmp_path: Path, value: str, threshold: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    env.update({"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db.example:5432/hv"})
+    if value:
+        env["DB_PREPARED_STATEMENTS"] = value
+    code = "import config.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == threshold
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [

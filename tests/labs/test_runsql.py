@@ -222,3 +222,21 @@ def test_a_check_is_queued_alike_on_either_backend(attempt: LabAttempt, settings
     gone = LabAttempt(pk=10**9, user_id=attempt.user_id, lab_id=attempt.lab_id)
     with pytest.raises(LabAttempt.DoesNotExist):
         services.lab_check_submit(gone, uuid.uuid4())
+
+
+def test_on_postgresql_the_hot_statements_are_prepared_once_per_connection(attempt: LabAttempt) -> None:
+    """Parsing and planning them each time cost PostgreSQL as much as running them (labs.runsql._cursor)."""
+    from django.db import connection
+
+    action = {"op": "show", "what": "vms"}
+    for _ in range(3):
+        run = services.lab_action_submit(attempt, "show vms", action, uuid.uuid4()).run
+        assert services.lab_run_execute(run.pk) is not None
+        assert runsql.attempt_for_user(attempt.pk, attempt.user_id) is not None
+    if connection.vendor != "postgresql":
+        return  # SQLite has no server-side statements: the same SQL runs through Django's cursor
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    for fragment in ("WITH s AS", "SET status", "UNION ALL", "FROM labs_labattempt a JOIN"):
+        assert sum(fragment in statement for statement in prepared) >= 1, fragment
