@@ -451,9 +451,17 @@ def action_submit_pg(
 # --- Executing -----------------------------------------------------------------------------------------
 
 
+# A claim need not survive a database crash (its run would be pending again, and re-sent), so on PostgreSQL it commits
+# without waiting for the WAL flush: set_config(..., true) is SET LOCAL inside the statement's own transaction, one
+# round trip still. The result's commit waits for the flush, and so makes the claim before it durable too.
+_ASYNC_COMMIT = (
+    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit "
+    if connection.vendor == "postgresql"
+    else ""
+)
 _CLAIM = (
     f"UPDATE {_RUN} SET status = '{_RUNNING}', claimed_at = %s, lease = %s, deliveries = deliveries + 1 "
-    "WHERE {where} RETURNING id, attempt_id, kind, upto_seq, deliveries"
+    f"{_ASYNC_COMMIT}WHERE {{where}} RETURNING id, attempt_id, kind, upto_seq, deliveries"
 )
 _CLAIM_HEAD = _CLAIM.format(
     where=f"id = (SELECT id FROM {_RUN} WHERE status = '{_PENDING}' ORDER BY fair_at, id LIMIT 1) "

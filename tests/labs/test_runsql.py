@@ -240,3 +240,20 @@ def test_on_postgresql_the_hot_statements_are_prepared_once_per_connection(attem
         prepared = [row[0] for row in cursor.fetchall()]
     for fragment in ("WITH s AS", "SET status", "UNION ALL", "FROM labs_labattempt a JOIN"):
         assert sum(fragment in statement for statement in prepared) >= 1, fragment
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_skips_the_wal_flush_for_itself_only(io_lab: Lab) -> None:
+    """On PostgreSQL the claim's statement sets synchronous_commit off for its own transaction (runsql._ASYNC_COMMIT);
+    the connection's next commits, the result's among them, still wait for the flush."""
+    from django.db import connection
+
+    attempt = services.lab_attempt_current(User.objects.create_user("runsql-claimer"), io_lab)
+    run = services.lab_check_submit(attempt, uuid.uuid4()).run
+    claimed = runsql.run_claim(timezone.now(), uuid.uuid4(), run.pk, timezone.now(), pending=True)
+    assert claimed is not None and claimed.pk == run.pk
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert LabRun.objects.get(pk=run.pk).status == LabRun.Status.RUNNING
