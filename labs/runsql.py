@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -73,8 +74,10 @@ def _cursor() -> Any:
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_PreparedCursor(connection.connection))
+        cursor = _PreparedCursor(connection.connection)
+    return _LoggedCursor(cursor, connection) if connection.queries_logged else CursorWrapper(cursor, connection)
 
 
 class _PreparedCursor(psycopg.Cursor):  # type: ignore[type-arg]
@@ -82,6 +85,15 @@ class _PreparedCursor(psycopg.Cursor):  # type: ignore[type-arg]
 
     def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
         return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's debug wrapper (DEBUG, or a test counting queries) for these statements: psycopg keeps no query text
+    for a prepared statement, where Django looks for it, so the statement is logged as composed here."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def _one(sql: str, params: list[Any] | dict[str, Any]) -> tuple[Any, ...] | None:

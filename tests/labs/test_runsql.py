@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -233,6 +234,9 @@ def test_on_postgresql_the_hot_statements_are_prepared_once_per_connection(attem
         run = services.lab_action_submit(attempt, "show vms", action, uuid.uuid4()).run
         assert services.lab_run_execute(run.pk) is not None
         assert runsql.attempt_for_user(attempt.pk, attempt.user_id) is not None
+    with CaptureQueriesContext(connection) as queries:  # logged like any query (DEBUG, query-counting tests)
+        services.lab_action_submit(attempt, "show vms", action, uuid.uuid4())
+    assert any("INSERT INTO labs_labaction" in str(q["sql"]) for q in queries.captured_queries)
     if connection.vendor != "postgresql":
         return  # SQLite has no server-side statements: the same SQL runs through Django's cursor
     with connection.cursor() as cursor:
