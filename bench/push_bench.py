@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import PASSWORD, Stack, answers, percentile  # noqa: E402
+from bench.stack import PASSWORD, Stack, percentile  # noqa: E402
+from tests.local_services import answers  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAB = "/courses/hyperv/labs/io-trap-trace/"

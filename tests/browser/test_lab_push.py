@@ -14,6 +14,7 @@ from django.urls import reverse
 from courseware.services import course_load
 from labs import services
 from labs.models import LabAttempt
+from tests.browser.conftest import run_console
 from tests.core.worker import celery_worker
 from tests.labs.conftest import build_lab_course
 
@@ -44,10 +45,7 @@ def test_a_result_appears_through_one_waiting_request_and_an_idle_tab_is_quiet(
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
         audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
-        vm = LabAttempt.objects.get(user=alice).params["legacy_vm"]
-        page.fill("#console-input", f"io write 100KB on {vm}")
-        page.press("#console-input", "Control+Enter")
-        page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
+        run_console(page, f"io write 100KB on {LabAttempt.objects.get(user=alice).params['legacy_vm']}")
         assert "took the emulated path" in page.locator("#run-log article.run").first.inner_text()
         assert len(run_requests) == 1 and run_requests[0].endswith("?wait=25"), run_requests
         audited_page.audit()
@@ -80,10 +78,7 @@ def test_with_the_inline_wait_the_console_answer_carries_the_result_and_no_long_
     with celery_worker() as (_, queue):
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
         audited_page.open_lab(reverse("labs:lab", kwargs={"course": "lab-course", "lab": "io-trap-trace"}))
-        vm = LabAttempt.objects.get(user=alice).params["enlightened_vm"]
-        page.fill("#console-input", f"io write 100KB on {vm}")
-        page.press("#console-input", "Control+Enter")
-        page.wait_for_selector("#run-log > li:first-child article.run[aria-busy='false']", timeout=60_000)
+        run_console(page, f"io write 100KB on {LabAttempt.objects.get(user=alice).params['enlightened_vm']}")
         assert "took the synthetic path" in page.locator("#run-log article.run").first.inner_text()
         page.wait_for_selector("#checks-heading")
         assert run_requests == [], "the POST's own answer carried the result"
